@@ -1,0 +1,1 @@
+"""Archive Amazon Appstore sales reports into S3 and register them in Glue."""
