@@ -1,0 +1,41 @@
+"""Lambda entry point: archive Appstore sales reports (scheduled daily, or on demand)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from archiver.report import add_metrics, log_month, payload, raise_if_failed
+from archiver.service import Clients, invoke
+
+logger = Logger()
+metrics = Metrics()
+
+
+@functools.cache
+def clients() -> Clients:
+    """AWS clients, created once per execution environment."""
+    return Clients(boto3.client("s3"), boto3.client("glue"), boto3.client("secretsmanager"))
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Archive the planned months; raise naming failed months so the run counts as an error."""
+    try:
+        results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ)
+    except Exception:
+        logger.exception("run failed before archiving any month")
+        metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
+        raise
+    for result in results:
+        log_month(logger, result)
+    add_metrics(metrics, results)
+    raise_if_failed(results)
+    return payload(results)

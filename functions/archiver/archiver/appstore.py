@@ -1,0 +1,183 @@
+"""Talk to the Appstore Reporting API: Login with Amazon token, then the report link."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from archiver.months import Month
+
+TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
+TOKEN_MARGIN = 300.0  # refresh a cached token this long before it expires
+MAX_RETRY_AFTER = 60.0
+
+
+class AppstoreError(RuntimeError):
+    """The Appstore API refused or failed a request."""
+
+
+class CredentialsError(AppstoreError):
+    """Login with Amazon refused the credentials or the scope; retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The security profile's client credentials; the secret never appears in repr."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass
+class _Token:
+    value: str = field(repr=False)
+    expires_at: float
+
+
+# Tokens are cached across warm invocations, keyed by endpoint, client and scope.
+_TOKEN_CACHE: dict[tuple[str, str, str], _Token] = {}
+
+
+def retrying_session() -> requests.Session:
+    """An HTTP session that verifies TLS and retries 429/5xx, honouring Retry-After."""
+    retry = Retry(
+        total=5,
+        connect=3,
+        read=0,
+        status=5,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "POST"}),
+        backoff_factor=0.5,
+        backoff_max=MAX_RETRY_AFTER,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.trust_env = False  # no .netrc credentials or proxy settings from the environment
+    session.verify = True
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+class RateLimiter:
+    """Spaces calls at least 1/rate seconds apart (thread-safe)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next call is allowed."""
+        with self._lock:
+            now = self._clock()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            self._sleep(delay)
+
+
+class AppstoreClient:
+    """Gets tokens and report links; the caller downloads the link."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        token_url: str,
+        report_url: str,
+        scope: str,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credentials = credentials
+        self._token_url, self._report_url, self._scope = token_url, report_url.rstrip("/"), scope
+        self._session = session or retrying_session()
+        self._limiter = limiter or RateLimiter(3.0)
+        self._clock = clock
+        self._key = (token_url, credentials.client_id, scope)
+
+    def token(self, refresh: bool = False) -> str:
+        """A valid access token, from the warm cache unless stale or `refresh`."""
+        cached = _TOKEN_CACHE.get(self._key)
+        if cached and not refresh and cached.expires_at - TOKEN_MARGIN > self._clock():
+            return cached.value
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._credentials.client_id,
+            "client_secret": self._credentials.client_secret,
+            "scope": self._scope,
+        }
+        response = self._session.post(self._token_url, data=form, timeout=TIMEOUT, allow_redirects=False)
+        if response.status_code != 200:
+            raise _token_error(response)
+        try:
+            body = response.json()
+            token = _Token(str(body["access_token"]), self._clock() + float(body.get("expires_in", 3600)))
+        except (ValueError, KeyError, TypeError):
+            raise AppstoreError("token endpoint answered 200 without an access_token") from None
+        _TOKEN_CACHE[self._key] = token
+        return token.value
+
+    def report_link(self, report: str, month: Month) -> str | None:
+        """The presigned download URL of a month's report, or None when there is no report."""
+        url = f"{self._report_url}/{report}/{month.year}/{month.month}"
+        for attempt in range(2):
+            self._limiter.wait()
+            headers = {"Authorization": f"Bearer {self.token(refresh=attempt > 0)}"}
+            response = self._session.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+            if response.status_code not in (401, 403):
+                break
+        else:
+            raise AppstoreError(f"report endpoint refused a fresh token for {report} {month} (HTTP {response.status_code})")
+        return _link_from(response, report, month)
+
+
+def _token_error(response: requests.Response) -> AppstoreError:
+    """Turn a token endpoint failure into an actionable error (never echoing the body)."""
+    try:
+        code = str(response.json().get("error", ""))
+    except (ValueError, AttributeError):
+        code = ""
+    if code == "invalid_client" or response.status_code == 401:
+        return CredentialsError(
+            "Login with Amazon refused the client credentials (invalid_client): check client_id and client_secret in the secret"
+        )
+    if code == "invalid_scope":
+        return CredentialsError(
+            "Login with Amazon refused the scope (invalid_scope): attach the security profile to the Reporting API "
+            "in the developer console, and check APPSTORE_SCOPE"
+        )
+    return AppstoreError(f"token endpoint failed with HTTP {response.status_code} {code}".rstrip())
+
+
+def _link_from(response: requests.Response, report: str, month: Month) -> str | None:
+    """Read the link from a 200 bare-URL or JSON body or a 3xx Location; None means no report."""
+    status, text = response.status_code, response.text
+    if status == 404 or (status == 400 and "report not found" in text.lower()):
+        return None
+    if 300 <= status < 400 and response.headers.get("Location"):
+        return response.headers["Location"]
+    if status == 400 and "unable to fetch the request scope" in text.lower():
+        raise AppstoreError(f"report endpoint does not know report type {report!r} (HTTP 400)")
+    if status != 200:
+        raise AppstoreError(f"report endpoint failed for {report} {month} with HTTP {status}")
+    body = text.strip().strip("\"'").strip()
+    if body.startswith("{"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise AppstoreError("report endpoint answered malformed JSON") from None
+        body = next((str(data[k]) for k in ("url", "downloadUrl", "link") if isinstance(data, dict) and k in data), "")
+    if not body.startswith(("https://", "http://")):
+        raise AppstoreError(f"report endpoint answered 200 without a download link for {report} {month}")
+    return body

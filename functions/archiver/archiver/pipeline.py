@@ -1,0 +1,110 @@
+"""Archive planned months one by one: link, download, compare, curate, store, catalog."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from archiver.appstore import AppstoreClient
+from archiver.catalog import Catalog
+from archiver.convert import COLUMNS_FINGERPRINT, curate, sniff
+from archiver.download import Downloaded, DownloadError, download
+from archiver.plan import ArchiveState, PlannedMonth
+from archiver.report import MonthResult
+from archiver.store import ArchiveStore
+
+DOWNLOAD_ATTEMPTS = 3
+REPORT = "sales"
+RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip"}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Everything one run needs, passed in so tests can supply their own clients."""
+
+    appstore: AppstoreClient
+    downloads: requests.Session
+    allowed_hosts: tuple[str, ...]
+    store: ArchiveStore
+    catalog: Catalog
+    state: ArchiveState
+
+    def run(self, planned: list[PlannedMonth], time_left: Callable[[], float], margin: float) -> list[MonthResult]:
+        """Archive each month in order; once time runs short the rest are deferred."""
+        results: list[MonthResult] = []
+        for item in planned:
+            if time_left() < margin:
+                self.store.set_marker(item.month, "deferred", item.force)
+                results.append(MonthResult(REPORT, str(item.month), "deferred"))
+                continue
+            try:
+                results.append(self.archive(item))
+            except Exception as exc:  # one month's failure must not stop the others
+                results.append(MonthResult(REPORT, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}"))
+        return results
+
+    def archive(self, item: PlannedMonth) -> MonthResult:
+        """Archive one month unless its served bytes are already archived."""
+        month = item.month
+        with tempfile.TemporaryDirectory(prefix="appstore-") as scratch:
+            fetched = self._fetch(item, Path(scratch) / "raw")
+            if fetched is None:
+                if month not in self.state.archived and month not in self.state.not_found:
+                    self.store.set_marker(month, "not_found")
+                self._forget_deferred(item)
+                return MonthResult(REPORT, str(month), "not_found")
+            current = self.store.archived(month)
+            curated_key = self.store.curated_key(month)
+            if (
+                not item.force
+                and current is not None
+                and current.raw_sha256 == fetched.sha256
+                and current.curated_fingerprint == COLUMNS_FINGERPRINT
+            ):
+                self.catalog.ensure_partition([f"{month.year:04d}", month.mm], self.store.location(month))
+                self._settle(item)
+                return MonthResult(REPORT, str(month), "unchanged", current.raw_key, curated_key, fetched.size, None, fetched.sha256)
+            kind = sniff(fetched.path)
+            curated_path = Path(scratch) / "curated.csv.gz"
+            with open(curated_path, "wb") as target:
+                curated = curate(fetched.path, target)
+            raw_key = self.store.raw_prefix(month) + fetched.name
+            # Curated first, raw last: the raw object's checksum is what marks the month as done.
+            self.store.put(curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip")
+            self.store.put(raw_key, fetched.path, {"sha256": fetched.sha256}, RAW_TYPES[kind])
+            self.store.remove_other_raw(month, raw_key)
+            self.catalog.ensure_partition([f"{month.year:04d}", month.mm], self.store.location(month))
+            self._settle(item)
+            drift = list(curated.unknown_columns)
+            return MonthResult(
+                REPORT, str(month), "archived", raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, unknown_columns=drift
+            )
+
+    def _fetch(self, item: PlannedMonth, spool: Path) -> Downloaded | None:
+        """Download the month's report, with a fresh link for each retry; None if not found."""
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            link = self.appstore.report_link(REPORT, item.month)
+            if link is None:
+                return None
+            try:
+                with open(spool, "wb") as target:
+                    return download(self.downloads, link, self.allowed_hosts, target)
+            except DownloadError:
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _settle(self, item: PlannedMonth) -> None:
+        """Clear the month's markers once it is archived."""
+        if item.month in self.state.not_found:
+            self.store.clear_marker(item.month, "not_found")
+        self._forget_deferred(item)
+
+    def _forget_deferred(self, item: PlannedMonth) -> None:
+        """Clear a deferred marker once the month has been processed."""
+        if item.month in self.state.deferred:
+            self.store.clear_marker(item.month, "deferred")

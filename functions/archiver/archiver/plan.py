@@ -1,0 +1,107 @@
+"""Turn an invocation event and the archive's state into the ordered months to fetch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import chain
+
+from archiver.months import Month
+
+FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
+MANUAL_KEYS = frozenset({"months", "from", "to", "force"})
+
+
+class InvalidEvent(ValueError):
+    """The invocation event is malformed; nothing has been done."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an event asks for: explicit months, or None for the default plan."""
+
+    months: tuple[Month, ...] | None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """What the bucket says about each month so far."""
+
+    archived: frozenset[Month] = frozenset()
+    not_found: frozenset[Month] = frozenset()
+    deferred: Mapping[Month, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedMonth:
+    """One month to fetch, and whether to rewrite it even when unchanged."""
+
+    month: Month
+    force: bool
+
+
+def _is_scheduled(event: Mapping[str, object]) -> bool:
+    """True for an EventBridge rule or Scheduler payload."""
+    return event.get("source") in {"aws.events", "aws.scheduler"} or "detail-type" in event
+
+
+def _month(value: object, key: str, current: Month) -> Month:
+    """Parse one month of the event and check it is within the reports' range."""
+    try:
+        month = Month.parse(value)
+    except ValueError as exc:
+        raise InvalidEvent(f"{key}: {exc}") from None
+    if month < FIRST_MONTH:
+        raise InvalidEvent(f"{key}: month {month} is before {FIRST_MONTH}, the first month with reports")
+    if month > current:
+        raise InvalidEvent(f"{key}: month {month} is in the future (current UTC month is {current})")
+    return month
+
+
+def parse_event(event: object, current: Month) -> Request:
+    """Validate an event before any side effect; the error names the offending value."""
+    if event is None:
+        return Request(None)
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(f"event must be a JSON object, got {type(event).__name__}")
+    if _is_scheduled(event):
+        return Request(None)
+    unknown = sorted(set(event) - MANUAL_KEYS)
+    if unknown:
+        raise InvalidEvent(f"unknown event key(s) {unknown}; allowed: {sorted(MANUAL_KEYS)}")
+    force = event.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidEvent(f"force must be true or false, got {force!r}")
+    if "months" in event:
+        if "from" in event or "to" in event:
+            raise InvalidEvent("give either 'months' or 'from'/'to', not both")
+        values = event["months"]
+        if not isinstance(values, list) or not values:
+            raise InvalidEvent(f"months must be a non-empty list of 'YYYY-MM', got {values!r}")
+        return Request(tuple(sorted({_month(v, "months", current) for v in values})), force)
+    if "to" in event and "from" not in event:
+        raise InvalidEvent("'to' needs 'from'")
+    if "from" in event:
+        first = _month(event["from"], "from", current)
+        last = _month(event["to"], "to", current) if "to" in event else current
+        if first > last:
+            raise InvalidEvent(f"from {first} is after to {last}")
+        return Request(tuple(first.through(last)), force)
+    return Request(None, force)
+
+
+def plan_months(request: Request, state: ArchiveState, current: Month, start: Month, lookback: int) -> list[PlannedMonth]:
+    """Order the months to fetch: deferred first, then the lookback window, then the backfill."""
+    if request.months is not None:
+        return [PlannedMonth(m, request.force) for m in request.months]
+    first = max(start, FIRST_MONTH)
+    window = [m for m in (current.shift(-k) for k in range(lookback + 1)) if m >= first]
+    backfill = (m for m in first.through(current) if m not in state.archived and m not in state.not_found)
+    planned: dict[Month, bool] = {}
+    for month in sorted(m for m in state.deferred if first <= m <= current):
+        planned[month] = state.deferred[month] or request.force
+    for month in chain(window, backfill):
+        planned.setdefault(month, request.force)
+    return [PlannedMonth(m, force) for m, force in planned.items()]
+

@@ -1,0 +1,83 @@
+"""The run's result: per-month outcomes, the return value, log lines and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+STATUSES = ("archived", "unchanged", "not_found", "failed", "deferred")
+STATUS_METRICS = {
+    "archived": "MonthsArchived",
+    "unchanged": "MonthsUnchanged",
+    "not_found": "MonthsNotFound",
+    "failed": "MonthsFailed",
+    "deferred": "MonthsDeferred",
+}
+# Every metric the function emits; alarms and the dashboard in template.yaml use these names.
+METRIC_NAMES: tuple[str, ...] = (
+    *STATUS_METRICS.values(),
+    "BytesArchived",
+    "RowsArchived",
+    "SchemaDrift",
+    "RunSucceeded",
+    "RunFailed",
+)
+
+
+@dataclass
+class MonthResult:
+    """What happened to one month of one report."""
+
+    report: str
+    month: str
+    status: str
+    raw_key: str | None = None
+    curated_key: str | None = None
+    bytes: int | None = None
+    rows: int | None = None
+    sha256: str | None = None
+    error: str | None = None
+    unknown_columns: list[str] = field(default_factory=list)
+
+
+class RunFailedError(RuntimeError):
+    """At least one month failed; raised after every month was processed."""
+
+
+def log_month(logger: Logger, result: MonthResult) -> None:
+    """One structured log line per month with its status."""
+    fields = {k: v for k, v in asdict(result).items() if v not in (None, [])}
+    if result.status == "failed":
+        logger.error(f"{result.report} {result.month}: failed", extra=fields)
+    elif result.unknown_columns:
+        logger.warning(f"{result.report} {result.month}: {result.status} with schema drift", extra=fields)
+    else:
+        logger.info(f"{result.report} {result.month}: {result.status}", extra=fields)
+
+
+def add_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
+    """Count months by status, bytes, rows and drift; mark the run succeeded or failed."""
+    for status, name in STATUS_METRICS.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=sum(r.status == status for r in results))
+    archived = [r for r in results if r.status == "archived"]
+    metrics.add_metric(name="BytesArchived", unit=MetricUnit.Bytes, value=sum(r.bytes or 0 for r in archived))
+    metrics.add_metric(name="RowsArchived", unit=MetricUnit.Count, value=sum(r.rows or 0 for r in archived))
+    metrics.add_metric(name="SchemaDrift", unit=MetricUnit.Count, value=sum(len(r.unknown_columns) for r in results))
+    failed = any(r.status == "failed" for r in results)
+    metrics.add_metric(name="RunFailed" if failed else "RunSucceeded", unit=MetricUnit.Count, value=1)
+
+
+def payload(results: list[MonthResult]) -> dict[str, Any]:
+    """The handler's return value."""
+    return {"results": [asdict(r) for r in results]}
+
+
+def raise_if_failed(results: list[MonthResult]) -> None:
+    """Raise naming every failed month, so the invocation counts as a Lambda error."""
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        detail = "; ".join(f"{r.month}: {r.error}" for r in failed)
+        raise RunFailedError(f"{len(failed)} month(s) failed: {detail}")
