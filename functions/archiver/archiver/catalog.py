@@ -64,6 +64,9 @@ class Catalog:
         if current["Partition"].get("StorageDescriptor", {}).get("Location") == location:
             return "unchanged"
         self.glue.update_partition(
-            DatabaseName=self.database, TableName=self.table, PartitionValueList=values, PartitionInput=partition  # type: ignore[arg-type]
+            DatabaseName=self.database,
+            TableName=self.table,
+            PartitionValueList=values,
+            PartitionInput=partition,  # type: ignore[arg-type]
         )
         return "updated"

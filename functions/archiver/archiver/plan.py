@@ -104,4 +104,3 @@ def plan_months(request: Request, state: ArchiveState, current: Month, start: Mo
     for month in chain(window, backfill):
         planned.setdefault(month, request.force)
     return [PlannedMonth(m, force) for m, force in planned.items()]
-
