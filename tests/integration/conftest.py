@@ -1,51 +1,24 @@
-"""Integration-test fixtures: a real moto server on a free local port."""
+"""Integration-test fixtures: a real moto server and the local stack (emulator + provisioned resources)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
+import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from infra.local.stack import LocalStack, MotoServer
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """Run `moto_server` on 127.0.0.1 for the session; yield its endpoint URL; stop it by PID."""
-    port = free_port()
-    script = Path(sys.executable).with_name("moto_server")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
-    process = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    server = MotoServer().start()
     try:
-        while True:
-            try:
-                requests.get(f"{url}/moto-api/data.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto server did not start (exit code {process.poll()})")
-                time.sleep(0.1)
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @pytest.fixture
@@ -57,3 +30,16 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return moto_server
+
+
+@pytest.fixture
+def stack(moto_server: str) -> Iterator[LocalStack]:
+    """A freshly reset moto server, provisioned from template.yaml, with a running Appstore API emulator."""
+    saved = dict(os.environ)
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    try:
+        with LocalStack(moto_server) as local:
+            yield local
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,148 @@
+"""The local stack: moto server, the Appstore API emulator, resources from template.yaml, and the handler."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import requests
+
+from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, AppstoreEmulator
+from infra.local.provision import provision
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "archiver"
+BUCKET = "appstore-archive-local"
+SECRET = "appstore-archiver/reporting-api"  # noqa: S105 - the secret's name, not a value
+DATABASE = "appstore_local"
+TABLE = "sales"
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class MotoServer:
+    """`moto_server` on a free loopback port, health-checked, stopped by PID."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> MotoServer:
+        """Start the server and wait until it answers."""
+        script = Path(sys.executable).with_name("moto_server")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
+        self.process = subprocess.Popen(  # noqa: S603 - fixed command on loopback
+            [*command, "-H", "127.0.0.1", "-p", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                requests.get(f"{self.url}/moto-api/data.json", timeout=1)
+                return self
+            except requests.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"moto server did not start on {self.url}") from None
+                time.sleep(0.1)
+
+    def reset(self) -> None:
+        """Forget every resource."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        """Terminate the server process by PID."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@dataclass
+class FakeContext:
+    """The parts of the Lambda context object the handler uses."""
+
+    deadline: float
+    function_name: str = "appstore-archiver-local"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:appstore-archiver-local"
+    aws_request_id: str = "local-invocation"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds until the simulated Lambda timeout."""
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def use_endpoint(endpoint: str) -> None:
+    """Point every boto3 client of this process at the local AWS (standard resolution only)."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+class LocalStack:
+    """Provisioned local AWS plus a running emulator; `invoke()` runs the real handler."""
+
+    def __init__(self, endpoint: str, prefix: str = "appstore/", **emulator_options: Any) -> None:
+        from archiver.service import Clients
+
+        use_endpoint(endpoint)
+        self.endpoint = endpoint
+        self.clients = Clients(boto3.client("s3"), boto3.client("glue"), boto3.client("secretsmanager"))
+        template_env = provision(self.clients, bucket=BUCKET, database=DATABASE, table=TABLE, secret_name=SECRET, prefix=prefix)
+        credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
+        self.clients.secrets.put_secret_value(SecretId=SECRET, SecretString=json.dumps(credentials))
+        self.emulator = AppstoreEmulator(boto3.client("s3"), **emulator_options).start()
+        # The template's environment, with only the Amazon endpoints pointed at the emulator.
+        self.env = {
+            **template_env,
+            "APPSTORE_TOKEN_URL": self.emulator.token_url,
+            "APPSTORE_REPORT_URL": self.emulator.report_url,
+            "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
+        }
+
+    def invoke(self, event: Any = None, timeout: float = 900.0) -> dict[str, Any]:
+        """Invoke the handler as the daily schedule does (event `{}`), or with a manual event."""
+        if str(FUNCTION_DIR) not in sys.path:
+            sys.path.insert(0, str(FUNCTION_DIR))
+        os.environ.update(self.env)
+        import app
+
+        app.clients.cache_clear()
+        result: dict[str, Any] = app.lambda_handler({} if event is None else event, FakeContext(time.monotonic() + timeout))  # type: ignore[arg-type]
+        return result
+
+    def close(self) -> None:
+        """Stop the emulator."""
+        self.emulator.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
