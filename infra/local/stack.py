@@ -134,7 +134,7 @@ class LocalStack:
         import app
 
         app.clients.cache_clear()
-        result: dict[str, Any] = app.lambda_handler({} if event is None else event, FakeContext(time.monotonic() + timeout))  # type: ignore[arg-type]
+        result: dict[str, Any] = app.lambda_handler({} if event is None else event, FakeContext(time.monotonic() + timeout))
         return result
 
     def close(self) -> None:
