@@ -1,0 +1,299 @@
+"""The archiver function: code location, settings, environment, schedule, retries and IAM."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import pytest
+
+from infra.template.load import REPO_ROOT, function_environment, resource, resources_of_type
+from tests.template.conftest import EXISTING_SECRET, PARAMETER_SETS, PHYSICAL_IDS, Resolver
+
+FUNCTION = "ArchiverFunction"
+
+#: The function's environment contract: these names, no more, no fewer.
+ENVIRONMENT_CONTRACT: tuple[str, ...] = (
+    "SECRET_ID",
+    "ARCHIVE_BUCKET",
+    "ARCHIVE_PREFIX",
+    "GLUE_DATABASE",
+    "GLUE_TABLE",
+    "START_MONTH",
+    "LOOKBACK_MONTHS",
+    "APPSTORE_TOKEN_URL",
+    "APPSTORE_REPORT_URL",
+    "APPSTORE_SCOPE",
+    "DOWNLOAD_ALLOWED_HOSTS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+)
+
+#: IAM actions that read or change data; none of them may be granted on "*".
+DATA_ACTION_PREFIXES = ("s3:", "glue:", "secretsmanager:", "kms:", "sqs:", "sns:", "lambda:", "athena:", "logs:")
+
+S3_OBJECT_ACTIONS = {
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+}
+GLUE_ACTIONS = {"glue:GetTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"}
+
+
+def function_properties(template: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = resource(template, FUNCTION)["Properties"]
+    return properties
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def function_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inline policy statements written in the template (SAM `Policies`)."""
+    statements: list[dict[str, Any]] = []
+    for policy in function_properties(template)["Policies"]:
+        assert isinstance(policy, dict) and "Statement" in policy, (
+            f"only inline policy documents are allowed, not SAM policy templates or managed policies: {policy!r}"
+        )
+        statements.extend(policy["Statement"])
+    return statements
+
+
+# --- code and runtime ----------------------------------------------------------------------
+
+
+def test_handler_points_at_an_existing_lambda_handler(template: dict[str, Any]) -> None:
+    properties = function_properties(template)
+    code_dir = REPO_ROOT / properties["CodeUri"]
+    module, _, handler = properties["Handler"].rpartition(".")
+    assert properties["CodeUri"] == "functions/archiver/"
+    assert properties["Handler"] == "app.lambda_handler"
+    source = code_dir / (module.replace(".", "/") + ".py")
+    assert source.is_file(), f"{source.relative_to(REPO_ROOT)} does not exist"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    names |= {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets if isinstance(target, ast.Name)}
+    assert handler in names
+    assert (code_dir / "archiver" / "__init__.py").is_file()
+    assert (code_dir / "requirements.txt").is_file()
+
+
+def test_runtime_and_sizing(template: dict[str, Any]) -> None:
+    properties = function_properties(template)
+    assert properties["Runtime"] in ("python3.13", "python3.12")
+    assert properties["Architectures"] == ["arm64"]
+    assert 600 <= properties["Timeout"] <= 900
+    assert properties["MemorySize"] >= 512
+    assert properties["EphemeralStorage"]["Size"] >= 1024
+    assert properties["ReservedConcurrentExecutions"] == 1
+    assert properties["Tracing"] == "Active"
+    assert "Layers" not in properties, "dependencies are bundled by sam build, not taken from a layer"
+
+
+def test_own_log_group_with_retention_parameter(template: dict[str, Any]) -> None:
+    log_group = resource(template, "ArchiverLogGroup")
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    properties = log_group["Properties"]
+    assert properties["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ArchiverFunction}"}
+    assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert "KmsKeyId" in properties
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def test_environment_names_match_the_contract(template: dict[str, Any]) -> None:
+    variables = function_properties(template)["Environment"]["Variables"]
+    assert sorted(variables) == sorted(ENVIRONMENT_CONTRACT)
+    assert len(variables) == len(ENVIRONMENT_CONTRACT)
+
+
+def test_environment_contract_matches_the_function_settings() -> None:
+    settings = pytest.importorskip("archiver.settings")
+    contract = getattr(settings, "CONTRACT", None)
+    if contract is None:
+        pytest.skip("archiver.settings has no CONTRACT")
+    powertools = {name for name in ENVIRONMENT_CONTRACT if name.startswith("POWERTOOLS_")}
+    assert set(contract) == set(ENVIRONMENT_CONTRACT) - powertools
+
+
+def test_environment_defaults(resolver: Resolver) -> None:
+    environment = function_environment(resolver({}))
+    assert environment == {
+        "SECRET_ID": PHYSICAL_IDS["ArchiverSecret"],
+        "ARCHIVE_BUCKET": PHYSICAL_IDS["ArchiveBucket"],
+        "ARCHIVE_PREFIX": "appstore/",
+        "GLUE_DATABASE": "appstore_archive",
+        "GLUE_TABLE": "sales",
+        "START_MONTH": "2018-01",
+        "LOOKBACK_MONTHS": "2",
+        "APPSTORE_TOKEN_URL": "https://api.amazon.com/auth/o2/token",
+        "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
+        "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
+        "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+        "POWERTOOLS_SERVICE_NAME": "appstore-archiver",
+        "POWERTOOLS_METRICS_NAMESPACE": "AppstoreArchive",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def test_environment_uses_existing_bucket_and_secret(resolver: Resolver) -> None:
+    environment = function_environment(resolver(PARAMETER_SETS["existing-resources"]))
+    assert environment["ARCHIVE_BUCKET"] == "team-data-lake"
+    assert environment["SECRET_ID"] == EXISTING_SECRET
+    assert environment["ARCHIVE_PREFIX"] == "vendors/amazon/"
+
+
+def test_existing_resources_are_not_created(resolver: Resolver) -> None:
+    context = resolver(PARAMETER_SETS["existing-resources"])
+    for logical_id in ("ArchiveBucket", "ArchiveBucketPolicy", "ArchiverSecret"):
+        assert not context.is_created(logical_id)
+    defaults = resolver({})
+    for logical_id in ("ArchiveBucket", "ArchiveBucketPolicy", "ArchiverSecret"):
+        assert defaults.is_created(logical_id)
+
+
+# --- schedule and asynchronous retries -----------------------------------------------------
+
+
+def test_daily_schedule_is_schedule_v2_with_retries_and_dead_letter_queue(template: dict[str, Any]) -> None:
+    events = function_properties(template)["Events"]
+    assert len(events) == 1
+    (event,) = events.values()
+    assert event["Type"] == "ScheduleV2"
+    properties = event["Properties"]
+    assert properties["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert template["Parameters"]["ScheduleExpression"]["Default"] == "cron(0 2 * * ? *)"
+    assert properties["ScheduleExpressionTimezone"] == "UTC"
+    assert properties["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert properties["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 60
+    assert properties["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
+    assert properties.get("OmitName") is True, "a fixed schedule name would clash between stacks"
+
+
+def test_translated_schedule(translated: dict[str, Any]) -> None:
+    (schedule,) = resources_of_type(translated, "AWS::Scheduler::Schedule").values()
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ArchiverFunction", "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert "Name" not in schedule["Properties"]
+
+
+def test_event_invoke_config_has_limited_retries_and_on_failure_queue(template: dict[str, Any], translated: dict[str, Any]) -> None:
+    config = function_properties(template)["EventInvokeConfig"]
+    assert 0 <= config["MaximumRetryAttempts"] <= 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["InvokeFailureQueue", "Arn"]},
+    }
+    (generated,) = resources_of_type(translated, "AWS::Lambda::EventInvokeConfig").values()
+    destination = generated["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["InvokeFailureQueue", "Arn"]}
+
+
+@pytest.mark.parametrize("queue", ["ScheduleDeadLetterQueue", "InvokeFailureQueue"])
+def test_failure_queues_are_encrypted(template: dict[str, Any], queue: str) -> None:
+    properties = resource(template, queue)["Properties"]
+    assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties
+
+
+# --- IAM -----------------------------------------------------------------------------------
+
+
+def test_no_managed_policies_or_policy_templates_declared(template: dict[str, Any]) -> None:
+    properties = function_properties(template)
+    assert "Role" not in properties
+    for policy in properties["Policies"]:
+        assert isinstance(policy, dict) and set(policy) <= {"Version", "Statement"}
+
+
+def test_no_wildcard_resource_on_data_actions(template: dict[str, Any], translated: dict[str, Any]) -> None:
+    statements = function_statements(template)
+    for role in resources_of_type(translated, "AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            statements.extend(policy["PolicyDocument"]["Statement"])
+    assert statements
+    for statement in statements:
+        actions = as_list(statement["Action"])
+        assert all(action != "*" and not action.endswith(":*") for action in actions), statement
+        if any(action.startswith(DATA_ACTION_PREFIXES) for action in actions):
+            for target in as_list(statement["Resource"]):
+                assert target != "*", statement
+                if isinstance(target, str):
+                    assert "*" not in target.split(":::")[-1].split("/")[0], statement
+
+
+def test_translated_role_attaches_only_the_explained_managed_policies(translated: dict[str, Any]) -> None:
+    role = resource(translated, "ArchiverFunctionRole")["Properties"]
+    assert sorted(role["ManagedPolicyArns"]) == [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ]
+
+
+def statements_by_sid(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in function_statements(template)}
+
+
+@pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
+def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], resolver: Resolver, parameter_set: str) -> None:
+    parameters = PARAMETER_SETS[parameter_set]
+    context = resolver(parameters)
+    prefix = context.parameters["ArchivePrefix"]
+    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    secret = parameters.get("ExistingSecretArn") or PHYSICAL_IDS["ArchiverSecret"]
+    statements = {sid: context.resolve(statement) for sid, statement in statements_by_sid(template).items()}
+    granted = {action for statement in statements.values() for action in as_list(statement["Action"])}
+
+    secret_statements = [s for s in statements.values() if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert len(secret_statements) == 1
+    assert as_list(secret_statements[0]["Action"]) == ["secretsmanager:GetSecretValue"]
+    assert secret_statements[0]["Resource"] == secret
+
+    list_statements = [s for s in statements.values() if "s3:ListBucket" in as_list(s["Action"])]
+    assert len(list_statements) == 1
+    assert as_list(list_statements[0]["Action"]) == ["s3:ListBucket"]
+    assert list_statements[0]["Resource"] == f"arn:aws:s3:::{bucket}"
+    assert list_statements[0]["Condition"] == {"StringLike": {"s3:prefix": f"{prefix}*"}}
+
+    object_statements = [s for s in statements.values() if S3_OBJECT_ACTIONS & set(as_list(s["Action"]))]
+    assert len(object_statements) == 1
+    assert set(as_list(object_statements[0]["Action"])) == S3_OBJECT_ACTIONS
+    assert as_list(object_statements[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}*"]
+
+    glue_statements = [s for s in statements.values() if any(a.startswith("glue:") for a in as_list(s["Action"]))]
+    assert len(glue_statements) == 1
+    assert set(as_list(glue_statements[0]["Action"])) >= GLUE_ACTIONS
+    assert set(as_list(glue_statements[0]["Action"])) <= GLUE_ACTIONS | {"glue:BatchCreatePartition"}
+    assert sorted(as_list(glue_statements[0]["Resource"])) == [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/appstore_archive",
+        "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales",
+    ]
+
+    allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket"}
+    assert granted <= allowed | {"secretsmanager:GetSecretValue"}
+    assert all(statement["Effect"] == "Allow" for statement in statements.values())
+
+
+def test_translated_role_carries_the_same_scoped_statements(
+    template: dict[str, Any], translated: dict[str, Any], translated_resolver: Resolver
+) -> None:
+    context = translated_resolver({})
+    role = resource(translated, "ArchiverFunctionRole")["Properties"]
+    statements = [statement for policy in role["Policies"] for statement in context.resolve(policy["PolicyDocument"])["Statement"]]
+    s3_resources = {
+        target
+        for statement in statements
+        if any(a.startswith("s3:") for a in as_list(statement["Action"]))
+        for target in as_list(statement["Resource"])
+    }
+    bucket = PHYSICAL_IDS["ArchiveBucket"]
+    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*"}
+    send = [s for s in statements if as_list(s["Action"]) == ["sqs:SendMessage"]]
+    assert [s["Resource"] for s in send] == ["arn:aws:sqs:us-east-1:123456789012:invoke-failures"]

@@ -1,0 +1,240 @@
+"""Buckets, the secret, the Glue table and the Athena workgroup and named queries."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from archiver import schema
+from infra.template.load import named_queries, resource, resources_of_type
+from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
+
+BUCKETS = ("ArchiveBucket", "AccessLogsBucket", "AthenaResultsBucket")
+BUCKET_POLICIES = {
+    "ArchiveBucket": "ArchiveBucketPolicy",
+    "AccessLogsBucket": "AccessLogsBucketPolicy",
+    "AthenaResultsBucket": "AthenaResultsBucketPolicy",
+}
+
+#: What a publisher needs to be able to ask, by words that must appear in a query's Name.
+REQUIRED_QUERIES = (
+    ("revenue", "earnings"),
+    ("units", "country"),
+    ("refund",),
+    ("subscription", "term"),
+    ("latest", "transactions"),
+    ("typed", "view"),
+)
+
+
+def lifecycle_rules(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    return [rule for rule in rules if rule["Status"] == "Enabled"]
+
+
+# --- buckets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("logical_id", BUCKETS)
+def test_bucket_is_hardened(template: dict[str, Any], logical_id: str) -> None:
+    bucket = resource(template, logical_id)
+    properties = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "AccessControl" not in properties
+    assert any(rule.get("AbortIncompleteMultipartUpload") == {"DaysAfterInitiation": 1} for rule in lifecycle_rules(bucket))
+    assert any("NoncurrentVersionExpiration" in rule for rule in lifecycle_rules(bucket))
+
+
+@pytest.mark.parametrize("logical_id", BUCKETS)
+def test_bucket_policy_denies_insecure_transport(template: dict[str, Any], logical_id: str) -> None:
+    policy = resource(template, BUCKET_POLICIES[logical_id])
+    assert policy["Properties"]["Bucket"] == {"Ref": logical_id}
+    assert policy.get("Condition") == resource(template, logical_id).get("Condition")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert len(deny) == 1
+    assert deny[0]["Principal"] == "*"
+    assert deny[0]["Action"] == "s3:*"
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny[0]["Resource"] == [
+        {"Fn::GetAtt": [logical_id, "Arn"]},
+        {"Fn::Sub": f"${{{logical_id}.Arn}}/*"},
+    ]
+    for statement in statements:
+        if statement["Effect"] == "Allow":
+            assert statement["Principal"] != "*"
+
+
+def test_archive_bucket_lifecycle_and_logging(template: dict[str, Any]) -> None:
+    bucket = resource(template, "ArchiveBucket")
+    assert bucket["Condition"] == "CreateBucket"
+    rules = lifecycle_rules(bucket)
+    noncurrent = [rule["NoncurrentVersionExpiration"] for rule in rules if "NoncurrentVersionExpiration" in rule]
+    assert noncurrent == [{"NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}}]
+    assert not any("ExpirationInDays" in rule for rule in rules), "the archive itself never expires"
+    logging = bucket["Properties"]["LoggingConfiguration"]
+    assert logging["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+
+
+def test_athena_results_expire(template: dict[str, Any]) -> None:
+    rules = lifecycle_rules(resource(template, "AthenaResultsBucket"))
+    assert [rule["ExpirationInDays"] for rule in rules if "ExpirationInDays" in rule] == [{"Ref": "AthenaResultsRetentionDays"}]
+
+
+@pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
+def test_access_log_delivery_is_limited_to_this_stacks_buckets(resolver: Resolver, parameter_set: str) -> None:
+    context = resolver(PARAMETER_SETS[parameter_set])
+    policy = context.resolve(resource(context.template, "AccessLogsBucketPolicy")["Properties"]["PolicyDocument"])
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    sources = allow["Condition"]["ArnLike"]["aws:SourceArn"]
+    expected = [f"arn:aws:s3:::{PHYSICAL_IDS['AthenaResultsBucket']}"]
+    if context.condition("CreateBucket"):
+        expected.append(f"arn:aws:s3:::{PHYSICAL_IDS['ArchiveBucket']}")
+    assert sources == expected
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+# --- secret --------------------------------------------------------------------------------
+
+
+def test_secret_is_a_placeholder_and_no_parameter_carries_credentials(template: dict[str, Any]) -> None:
+    secret = resource(template, "ArchiverSecret")
+    assert secret["Condition"] == "CreateSecret"
+    value = json.loads(secret["Properties"]["SecretString"])
+    assert sorted(value) == ["client_id", "client_secret"]
+    assert all(v.startswith("REPLACE_WITH_") for v in value.values())
+    for name, spec in template["Parameters"].items():
+        assert not re.search(r"client|password|token|credential", name, re.IGNORECASE), name
+        assert "NoEcho" not in spec
+    assert template["Conditions"]["CreateSecret"] == {"Fn::Equals": [{"Ref": "ExistingSecretArn"}, ""]}
+
+
+# --- Glue ----------------------------------------------------------------------------------
+
+
+def test_glue_columns_equal_the_canonical_columns(template: dict[str, Any]) -> None:
+    table = resource(template, "SalesTable")["Properties"]["TableInput"]
+    columns = table["StorageDescriptor"]["Columns"]
+    assert tuple(column["Name"] for column in columns) == tuple(schema.CANONICAL_COLUMNS)
+    assert len(columns) == 22
+    assert {column["Type"] for column in columns} == {"string"}
+    keys = table["PartitionKeys"]
+    assert tuple(key["Name"] for key in keys) == tuple(schema.PARTITION_KEYS)
+    assert {key["Type"] for key in keys} == {"string"}
+
+
+def test_glue_table_reads_gzip_csv_with_a_header(template: dict[str, Any]) -> None:
+    table = resource(template, "SalesTable")["Properties"]
+    assert table["DatabaseName"] == {"Ref": "GlueDatabase"}
+    table_input = table["TableInput"]
+    assert table_input["TableType"] == "EXTERNAL_TABLE"
+    assert table_input["Parameters"]["skip.header.line.count"] == "1"
+    assert not any(key.startswith("projection") for key in table_input["Parameters"]), "no partition projection"
+    storage = table_input["StorageDescriptor"]
+    assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    serde = storage["SerdeInfo"]
+    assert serde["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+    assert serde["Parameters"]["separatorChar"] == ","
+    assert serde["Parameters"]["quoteChar"] == '"'
+
+
+@pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
+def test_glue_table_location_is_the_curated_prefix(resolver: Resolver, parameter_set: str) -> None:
+    parameters = PARAMETER_SETS[parameter_set]
+    context = resolver(parameters)
+    table_input = context.resolve(resource(context.template, "SalesTable")["Properties"]["TableInput"])
+    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    prefix = context.parameters["ArchivePrefix"]
+    assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{prefix}sales/"
+    assert table_input["Name"] == "sales"
+    assert context.ref("GlueDatabase") == "appstore_archive"
+
+
+# --- Athena --------------------------------------------------------------------------------
+
+
+def test_workgroup_enforces_its_configuration(template: dict[str, Any]) -> None:
+    properties = resource(template, "AthenaWorkGroup")["Properties"]
+    configuration = properties["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["BytesScannedCutoffPerQuery"] == {"Ref": "AthenaBytesScannedCutoff"}
+    assert configuration["EngineVersion"]["SelectedEngineVersion"] == "Athena engine version 3"
+    result = configuration["ResultConfiguration"]
+    assert result["OutputLocation"] == {"Fn::Sub": "s3://${AthenaResultsBucket}/results/"}
+    assert result["EncryptionConfiguration"]["EncryptionOption"] in ("SSE_S3", "SSE_KMS")
+    assert template["Parameters"]["AthenaBytesScannedCutoff"]["MinValue"] >= 10485760
+
+
+def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], resolver: Resolver) -> None:
+    queries = named_queries(resolver({}))
+    names = [name.lower() for name in queries]
+    for words in REQUIRED_QUERIES:
+        assert any(all(word in name for word in words) for name in names), words
+    for definition in resources_of_type(template, "AWS::Athena::NamedQuery").values():
+        properties = definition["Properties"]
+        assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
+        assert properties["Database"] == {"Ref": "GlueDatabase"}
+        assert '"${GlueDatabase}"."${SalesTable}"' in properties["QueryString"]["Fn::Sub"]
+
+
+def test_typed_view_query(resolver: Resolver) -> None:
+    queries = named_queries(resolver({}))
+    (sql,) = [sql for name, sql in queries.items() if "view" in name.lower()]
+    assert sql.startswith('CREATE OR REPLACE VIEW "appstore_archive"."sales_typed" AS')
+    assert 'FROM "appstore_archive"."sales"' in sql
+    assert "try_cast(units AS integer) AS units" in sql
+    assert "try_cast(sales_price AS decimal(18, 6)) AS sales_price" in sql
+    assert "try(date_parse(substr(transaction_time, 1, 19), '%Y-%m-%d %H:%i:%s')) AS transaction_ts" in sql
+
+
+def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None:
+    """The local stand-in transpiles the queries (athena -> duckdb); they must also run."""
+    sqlglot = pytest.importorskip("sqlglot")
+    duckdb = pytest.importorskip("duckdb")
+    queries = named_queries(resolver({}))
+    connection = duckdb.connect()
+    connection.execute("CREATE SCHEMA appstore_archive")
+    columns = [*schema.CANONICAL_COLUMNS, *schema.PARTITION_KEYS]
+    connection.execute(f"CREATE TABLE appstore_archive.sales ({', '.join(f'{c} VARCHAR' for c in columns)})")
+    rows = [
+        {"transaction_time": "2024-03-05 10:11:12 UTC", "transaction_type": "Charge", "units": "1"},
+        {"transaction_time": "bogus", "transaction_type": "Refund", "units": "", "sales_price": "n/a"},
+        {"in_app_subscription_term": "1 Month", "in_app_subscription_status": "Paid"},
+    ]
+    for row in rows:
+        values = {"title": "App", "marketplace_currency": "USD", "sales_price": "0.99", "year": "2024", "month": "03"}
+        values.update(row)
+        connection.execute(
+            f"INSERT INTO appstore_archive.sales VALUES ({', '.join('?' for _ in columns)})",
+            [values.get(column, "") for column in columns],
+        )
+    for name in sorted(queries, key=lambda n: "view" not in n.lower()):
+        (statement,) = sqlglot.transpile(queries[name], read="athena", write="duckdb")
+        connection.execute(statement).fetchall()
+    typed = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            "SELECT transaction_type, units, sales_price, transaction_ts FROM appstore_archive.sales_typed"
+        ).fetchall()
+    }
+    assert typed["Charge"][0] == 1
+    assert str(typed["Charge"][1]) == "0.990000"
+    assert str(typed["Charge"][2]) == "2024-03-05 10:11:12"
+    assert typed["Refund"] == (None, None, None), "malformed values become NULL, not errors"
