@@ -71,6 +71,6 @@ def keys(clients: Clients, prefix: str = "") -> list[str]:
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
-def versions(clients: Clients) -> list[dict[str, Any]]:
+def versions(clients: Clients) -> list[Any]:
     """Every object version in the archive bucket."""
     return list(clients.s3.list_object_versions(Bucket=BUCKET).get("Versions", []))

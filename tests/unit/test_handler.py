@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -59,7 +59,7 @@ def run(aws: Clients, amazon: FakeAppstore, env: dict[str, str], monkeypatch: py
     amazon.files = {m: report(m) for m in MONTHS if m != MISSING}
 
     def invoke(event: dict[str, Any] | None = None, context: Context | None = None) -> dict[str, Any]:
-        return app.lambda_handler(event if event is not None else {}, context or Context())  # type: ignore[arg-type]
+        return cast(dict[str, Any], app.lambda_handler(event if event is not None else {}, cast(Any, context or Context())))
 
     return invoke
 
@@ -70,9 +70,10 @@ def logs() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(app.logger.registered_formatter)
-    app.logger.addHandler(handler)
+    std_logger = logging.getLogger(app.logger.name)
+    std_logger.addHandler(handler)
     yield buffer
-    app.logger.removeHandler(handler)
+    std_logger.removeHandler(handler)
 
 
 def statuses(result: dict[str, Any]) -> dict[str, str]:
@@ -314,7 +315,7 @@ def test_partition_at_the_wrong_location_is_corrected(run: Callable[..., dict[st
     month = str(CURRENT)
     values = [month[:4], month[5:]]
     part = aws.glue.get_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)["Partition"]
-    descriptor = {**part["StorageDescriptor"], "Location": "s3://elsewhere/"}
+    descriptor: Any = {**part["StorageDescriptor"], "Location": "s3://elsewhere/"}
     aws.glue.update_partition(
         DatabaseName=DATABASE,
         TableName=TABLE,
