@@ -92,6 +92,12 @@ class FakeContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+def _import_function_code() -> None:
+    """Make the function's modules importable, as they are at the root of the Lambda package."""
+    if str(FUNCTION_DIR) not in sys.path:
+        sys.path.insert(0, str(FUNCTION_DIR))
+
+
 def use_endpoint(endpoint: str) -> None:
     """Point every boto3 client of this process at the local AWS (standard resolution only)."""
     os.environ.update(
@@ -109,6 +115,7 @@ class LocalStack:
     """Provisioned local AWS plus a running emulator; `invoke()` runs the real handler."""
 
     def __init__(self, endpoint: str, prefix: str = "appstore/", **emulator_options: Any) -> None:
+        _import_function_code()
         from archiver.service import Clients
 
         use_endpoint(endpoint)
@@ -128,8 +135,7 @@ class LocalStack:
 
     def invoke(self, event: Any = None, timeout: float = 900.0) -> dict[str, Any]:
         """Invoke the handler as the daily schedule does (event `{}`), or with a manual event."""
-        if str(FUNCTION_DIR) not in sys.path:
-            sys.path.insert(0, str(FUNCTION_DIR))
+        _import_function_code()
         os.environ.update(self.env)
         import app
 
