@@ -1,0 +1,282 @@
+"""`make demo`: the whole pipeline on a laptop: moto server, the Appstore API emulator, the real handler, local Athena.
+
+python -m infra.local.demo [--keep-running] [--start-month YYYY-MM]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import contextlib
+import io
+import itertools
+import json
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from infra.local.athena import LocalAthena, format_table
+from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer
+
+SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "deferred": ">"}
+REVENUE = "Revenue and earnings by app and currency per month"
+UNITS = "Units by country per month"
+TYPED_VIEW = "Create the typed sales view"
+PER_YEAR = (
+    "SELECT year, count(*) AS transactions, sum(units) AS units, count(DISTINCT title) AS titles"
+    " FROM sales_typed GROUP BY year ORDER BY year"
+)
+PER_CURRENCY = (
+    "SELECT year, month, marketplace_currency, count(*), sum(try_cast(sales_price AS decimal(18, 6))) FROM sales GROUP BY 1, 2, 3"
+)
+EXAMPLE = "SELECT year, month, count(*) AS transactions FROM sales GROUP BY 1, 2 ORDER BY 1, 2"
+
+
+def section(title: str) -> None:
+    """Print a section heading."""
+    print(f"\n== {title}")
+
+
+def indent(text: str, by: str = "  ") -> str:
+    """Every line of a text indented."""
+    return "\n".join(by + line for line in text.splitlines())
+
+
+class Demo:
+    """Runs the handler as the schedule does and shows what it left behind."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.s3, self.glue = stack.clients.s3, stack.clients.glue
+        self.prefix = stack.env["ARCHIVE_PREFIX"]
+        self.captured = io.StringIO()  # the handler's stdout: EMF metrics (and any log line)
+        self.athena: LocalAthena | None = None
+
+    def run(self, title: str) -> list[dict[str, Any]]:
+        """Invoke the handler with the schedule's event and print the outcome and EMF metric totals."""
+        section(title)
+        mark, started = self.captured.tell(), time.monotonic()
+        try:
+            with contextlib.redirect_stdout(self.captured):
+                results: list[dict[str, Any]] = self.stack.invoke()["results"]
+        except Exception:
+            self.print_metrics(mark)
+            raise
+        months = sorted(r["month"] for r in results)
+        span = f" ({months[0]} … {months[-1]})" if months else ""
+        summary = ", ".join(f"{n} {status}" for status, n in Counter(r["status"] for r in results).most_common())
+        print(f"  {len(results)} months{span} in {time.monotonic() - started:.1f} s: {summary or 'nothing to do'}")
+        self.print_metrics(mark)
+        drift = sorted({c for r in results for c in r["unknown_columns"]})
+        if drift:
+            print(f"  schema drift: unknown source columns {drift}")
+        return results
+
+    def print_metrics(self, mark: int) -> None:
+        """The EMF metric totals the handler printed since `mark`."""
+        self.captured.seek(mark)
+        metrics = emf_totals(self.captured.read())
+        self.captured.seek(0, io.SEEK_END)
+        print("  EMF metrics:", " ".join(f"{name}={value:g}" for name, value in metrics.items()) or "(none)")
+
+    def month_grid(self, results: list[dict[str, Any]]) -> None:
+        """One line per year, one cell per month."""
+        by_month = {r["month"]: SYMBOLS[r["status"]] for r in results}
+        print("\n        " + " ".join(calendar.month_abbr[m] for m in range(1, 13)))
+        for year in sorted({int(m[:4]) for m in by_month}):
+            print(f"  {year}  " + " ".join(f" {by_month.get(f'{year}-{m:02d}', ' ')} " for m in range(1, 13)).rstrip())
+        print("  " + "  ".join(f"{symbol} {status}" for status, symbol in SYMBOLS.items()))
+
+    def versions(self) -> dict[str, list[str]]:
+        """Every object version under the archive prefix, by key."""
+        found: dict[str, list[str]] = {}
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET, Prefix=self.prefix):
+            for version in page.get("Versions", []):
+                found.setdefault(version["Key"], []).append(version["VersionId"])
+        return found
+
+    def s3_layout(self) -> None:
+        """Object counts, sizes and sample keys per area of the archive."""
+        section(f"S3 layout of s3://{BUCKET}/{self.prefix}")
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=self.prefix)
+        objects = [(o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])]
+        areas: dict[str, list[tuple[str, int]]] = {}
+        for key, size in objects:
+            folders = key[len(self.prefix) :].split("/")[:-1]
+            area = "/".join(itertools.takewhile(lambda folder: "=" not in folder, folders))
+            areas.setdefault(area + "/", []).append((key, size))
+        for area, items in sorted(areas.items()):
+            print(f"  {area:<24} {len(items):>4} objects {sum(s for _, s in items) / 1024:>8.1f} KiB   e.g.")
+            for key, _ in [items[0], items[-1]] if len(items) > 1 else items:
+                print(f"      {key}")
+        for key in [items[-1][0] for area, items in sorted(areas.items()) if "state/" not in area]:
+            metadata = self.s3.head_object(Bucket=BUCKET, Key=key)["Metadata"]
+            print(f"  metadata of {key.rsplit('/', 1)[-1]}: " + ", ".join(f"{k}={v}" for k, v in sorted(metadata.items())))
+
+    def partitions(self) -> None:
+        """Count, range and a sample location of the Glue partitions."""
+        section(f"Glue partitions of {DATABASE}.{TABLE}")
+        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=DATABASE, TableName=TABLE)
+        found = sorted((p["Values"], p["StorageDescriptor"]["Location"]) for page in pages for p in page["Partitions"])
+        if not found:
+            print("  none")
+            return
+        print(f"  {len(found)} partitions (year, month), {'/'.join(found[0][0])} … {'/'.join(found[-1][0])}")
+        print(f"  e.g. {found[-1][0]} → {found[-1][1]}")
+
+    def queries(self, months: list[str]) -> None:
+        """The template's named queries through the local Athena stand-in."""
+        athena = self.local_athena()
+        section(f"Athena named queries (local stand-in: DuckDB over the {athena.files} curated objects of the registered partitions)")
+        athena.run_named(TYPED_VIEW)
+        print(f"  [{TYPED_VIEW}] → {DATABASE}.{TABLE}_typed created")
+        wanted = {tuple(m.split("-")) for m in months}
+        for name, limit in ((REVENUE, 30), (UNITS, 12)):
+            result = athena.run_named(name)
+            rows = [row for row in result.rows if (row[0], row[1]) in wanted]
+            print(f"\n  -- {name} ({', '.join(sorted(months))})")
+            print(indent(format_table(result.columns, rows, max_rows=limit)))
+        print(f"\n  -- {PER_YEAR}")
+        print(indent(format_table(*athena.query(PER_YEAR))))
+
+    def local_athena(self) -> LocalAthena:
+        """The Athena stand-in, refreshed to the partitions registered now."""
+        if self.athena is None:
+            self.athena = LocalAthena(self.glue, self.s3, DATABASE, TABLE)
+        else:
+            self.athena.refresh()
+        return self.athena
+
+    def currency_totals(self, month: str) -> dict[str, tuple[Any, ...]]:
+        """Rows, sales and earnings per currency of one month, through the local Athena."""
+        year, mm = month.split("-")
+        return {row[2]: row[3:] for row in self.local_athena().query(PER_CURRENCY).rows if row[:2] == (year, mm)}
+
+
+def emf_totals(output: str) -> dict[str, float]:
+    """Sum each EMF metric printed in the output."""
+    totals: dict[str, float] = {}
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                values = blob[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values if isinstance(values, list) else [values])
+    return totals
+
+
+def no_rewrites(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[str]:
+    """Print version counts; return the keys that got new versions."""
+    changed = sorted(k for k in after if len(after[k]) != len(before.get(k, [])))
+    count = sum(map(len, before.values())), sum(map(len, after.values()))
+    print(f"  S3 object versions under the prefix: {count[0]} before, {count[1]} after")
+    print("  new versions: " + (", ".join(changed) if changed else "none: unchanged months are not rewritten"))
+    return changed
+
+
+def demo(stack: LocalStack, started: float) -> None:
+    """The three runs and what they show."""
+    env = stack.env
+    current = time.strftime("%Y-%m", time.gmtime())
+    print("Appstore sales archive: local demo (no AWS account, no Amazon developer account)")
+    print(f"  local AWS (moto server)  {stack.endpoint}   S3, Glue, Secrets Manager; resources from template.yaml")
+    print(f"  Appstore API emulator    {stack.emulator.base_url}   token, report links, presigned downloads")
+    print(f"  archive                  s3://{BUCKET}/{env['ARCHIVE_PREFIX']}   Glue table {DATABASE}.{TABLE}")
+    settings = f"START_MONTH={env['START_MONTH']} LOOKBACK_MONTHS={env['LOOKBACK_MONTHS']}"
+    print(f"  schedule event {{}}        {settings} (current month {current})")
+    d = Demo(stack)
+    try:
+        show_runs(d)
+    finally:
+        if d.athena is not None:
+            d.athena.close()
+    print(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
+
+
+def show_runs(d: Demo) -> None:
+    """Backfill, an unchanged rerun, a restatement and its rerun, with what each left behind."""
+    first = d.run("Run 1: the first scheduled run backfills every month since START_MONTH")
+    d.month_grid(first)
+    d.s3_layout()
+    d.partitions()
+    archived = sorted(r["month"] for r in first if r["status"] == "archived")
+    d.queries(archived[-2:])
+    before = d.versions()
+    second = d.run("Run 2: the next day; nothing changed at Amazon, only the lookback months are asked again")
+    print("  " + ", ".join(f"{r['month']} {r['status']}" for r in second))
+    no_rewrites(before, d.versions())
+    asked = sorted(r["month"] for r in second)
+    restated = asked[-2] if len(asked) > 1 else asked[-1]  # the previous month, as Amazon restates it
+    year, month = map(int, restated.split("-"))
+    old = d.currency_totals(restated)
+    revision = d.stack.emulator.restate(year, month)
+    section(f"Amazon restates {restated} (revision {revision}: one amount cut by 10%, one refund added)")
+    before = d.versions()
+    third = d.run("Run 3: the next scheduled run re-archives the restated month only")
+    print("  " + ", ".join(f"{r['month']} {r['status']}" for r in third))
+    no_rewrites(before, d.versions())
+    new = d.currency_totals(restated)
+    rows = [(c, *old.get(c, (0, None)), *new[c]) for c in sorted(new) if old.get(c) != new[c]]
+    print(f"\n  {restated} per currency where the restatement changed something (local Athena, before → after):")
+    print(indent(format_table(["currency", "rows before", "sales before", "rows after", "sales after"], rows), "    "))
+
+
+def wait_for_interrupt(stack: LocalStack) -> None:
+    """Print how to explore the running stack, then block until Ctrl-C or SIGTERM."""
+    section("The stack keeps running; Ctrl-C stops it")
+    endpoint = stack.endpoint
+    print(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1")
+    print(f"  query:        .venv/bin/python -m infra.local.athena --endpoint {endpoint} {shlex.quote(EXAMPLE)}")
+    print(f"  named query:  .venv/bin/python -m infra.local.athena --endpoint {endpoint} --named '{UNITS}'   (--list shows them)")
+    print(f"  objects:      aws s3 ls s3://{BUCKET}/{stack.env['ARCHIVE_PREFIX']} --recursive   (with the exports above)")
+    print(f"  emulator:     {stack.emulator.base_url}/_emulator/stats   (admin endpoints: faults, months, restate, expire-tokens)")
+    print("  the function's environment (template values, Amazon endpoints pointed at the emulator):")
+    for name, value in sorted(stack.env.items()):
+        print(f"    {name}={value}")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    print("\nstopping")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the local stack, run the demo, stop everything; non-zero with a message on failure."""
+    parser = argparse.ArgumentParser(prog="python -m infra.local.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards until Ctrl-C")
+    parser.add_argument("--start-month", metavar="YYYY-MM", help="first month to backfill (default: the template's StartMonth)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    server, stack = MotoServer(), None
+    try:
+        server.start()
+        stack = LocalStack(server.url)
+        stack.env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # keep the handler's JSON log lines out of the demo
+        if args.start_month:
+            stack.env["START_MONTH"] = args.start_month
+        demo(stack, started)
+        if args.keep_running:
+            wait_for_interrupt(stack)
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        print(f"\ndemo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if stack is not None:
+            stack.close()
+        server.stop()
+        print("stopped the Appstore API emulator and moto server", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
