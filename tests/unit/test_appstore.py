@@ -90,6 +90,15 @@ def test_invalid_client_says_the_credentials_are_wrong(amazon: FakeAppstore) -> 
     assert amazon.calls["token"] == 1
 
 
+def test_refused_credentials_are_not_asked_again_in_the_same_run(amazon: FakeAppstore) -> None:
+    api = client(secret="wrong")
+    for _ in range(3):
+        with pytest.raises(CredentialsError, match="invalid_client"):
+            api.report_link("sales", Month(2024, 3))
+    assert amazon.calls["token"] == 1
+    assert amazon.calls["report"] == 0
+
+
 def test_invalid_scope_says_to_attach_the_profile(amazon: FakeAppstore) -> None:
     with pytest.raises(CredentialsError, match="attach the security profile to the Reporting API"):
         client(scope="appstore::apps:readwrite").token()

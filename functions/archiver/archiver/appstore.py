@@ -17,6 +17,9 @@ from archiver.months import Month
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 TOKEN_MARGIN = 300.0  # refresh a cached token this long before it expires
 MAX_RETRY_AFTER = 60.0
+# Report-link requests per second: under Amazon's ~3/s, so that latency jitter never lands a 4th request
+# within one second of the 3rd-last one (each such 429 costs a Retry-After second).
+REPORT_RATE = 2.8
 
 
 class AppstoreError(RuntimeError):
@@ -102,12 +105,15 @@ class AppstoreClient:
         self._credentials = credentials
         self._token_url, self._report_url, self._scope = token_url, report_url.rstrip("/"), scope
         self._session = session or retrying_session()
-        self._limiter = limiter or RateLimiter(3.0)
+        self._limiter = limiter or RateLimiter(REPORT_RATE)
         self._clock = clock
         self._key = (token_url, credentials.client_id, scope)
+        self._refused: str | None = None  # set once Login with Amazon refuses the credentials
 
     def token(self, refresh: bool = False) -> str:
         """A valid access token, from the warm cache unless stale or `refresh`."""
+        if self._refused is not None:  # asking again with the same credentials cannot help
+            raise CredentialsError(self._refused)
         cached = _TOKEN_CACHE.get(self._key)
         if cached and not refresh and cached.expires_at - TOKEN_MARGIN > self._clock():
             return cached.value
@@ -119,7 +125,10 @@ class AppstoreClient:
         }
         response = self._session.post(self._token_url, data=form, timeout=TIMEOUT, allow_redirects=False)
         if response.status_code != 200:
-            raise _token_error(response)
+            error = _token_error(response)
+            if isinstance(error, CredentialsError):
+                self._refused = str(error)
+            raise error
         try:
             body = response.json()
             token = _Token(str(body["access_token"]), self._clock() + float(body.get("expires_in", 3600)))
