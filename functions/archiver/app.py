@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from typing import Any
 
@@ -16,6 +17,10 @@ from archiver.service import Clients, invoke
 
 logger = Logger()
 metrics = Metrics()
+# At DEBUG these libraries log response bodies and full URLs (the secret value, presigned
+# signatures), so they stay at INFO even when the runtime's log level is DEBUG.
+for _library in ("botocore", "boto3", "s3transfer", "urllib3"):
+    logging.getLogger(_library).setLevel(logging.INFO)
 
 
 @functools.cache
