@@ -276,7 +276,12 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales",
     ]
 
-    allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket"}
+    rollback = [s for s in statements.values() if "s3:DeleteObjectVersion" in as_list(s["Action"])]
+    assert len(rollback) == 1
+    assert as_list(rollback[0]["Action"]) == ["s3:DeleteObjectVersion"]
+    assert as_list(rollback[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}sales/*"]
+
+    allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket", "s3:DeleteObjectVersion"}
     assert granted <= allowed | {"secretsmanager:GetSecretValue"}
     assert all(statement["Effect"] == "Allow" for statement in statements.values())
 
@@ -294,6 +299,6 @@ def test_translated_role_carries_the_same_scoped_statements(
         for target in as_list(statement["Resource"])
     }
     bucket = PHYSICAL_IDS["ArchiveBucket"]
-    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*"}
+    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", f"arn:aws:s3:::{bucket}/appstore/sales/*"}
     send = [s for s in statements if as_list(s["Action"]) == ["sqs:SendMessage"]]
     assert [s["Resource"] for s in send] == ["arn:aws:sqs:us-east-1:123456789012:invoke-failures"]

@@ -74,8 +74,15 @@ class Pipeline:
                 curated = curate(fetched.path, target)
             raw_key = self.store.raw_prefix(month) + fetched.name
             # Curated first, raw last: the raw object's checksum is what marks the month as done.
-            self.store.put(curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip")
-            self.store.put(raw_key, fetched.path, {"sha256": fetched.sha256}, RAW_TYPES[kind])
+            version = self.store.put(
+                curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip"
+            )
+            try:
+                self.store.put(raw_key, fetched.path, {"sha256": fetched.sha256}, RAW_TYPES[kind])
+            except Exception:
+                if version is not None:  # roll the curated object back, so the pair stays as it was
+                    self.store.remove_version(curated_key, version)
+                raise
             self.store.remove_other_raw(month, raw_key)
             self.catalog.ensure_partition([f"{month.year:04d}", month.mm], self.store.location(month))
             self._settle(item)

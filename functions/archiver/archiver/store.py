@@ -94,10 +94,16 @@ class ArchiveStore:
             fingerprint = None
         return Archived(raw[0], head["Metadata"].get("sha256", ""), fingerprint)
 
-    def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> None:
-        """Upload a finished local file whole; it becomes visible only when complete."""
+    def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
+        """Upload a finished local file whole (visible only when complete); return its version id."""
         extra = {"Metadata": metadata, "ContentType": content_type}
         self.s3.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=TRANSFER)
+        version = self.s3.head_object(Bucket=self.bucket, Key=key).get("VersionId")
+        return version if version and version != "null" else None
+
+    def remove_version(self, key: str, version: str) -> None:
+        """Delete one version of an object, making the previous version current again."""
+        self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version)
 
     def remove_other_raw(self, month: Month, keep: str) -> None:
         """Delete the month's raw files other than `keep` (one raw file per month)."""
