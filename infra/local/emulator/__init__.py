@@ -1,0 +1,1 @@
+"""The Appstore Reporting API emulator's parts; import it from infra.local.appstore_emulator."""
