@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 
-from archiver.convert import curate
+from archiver.convert import CuratedDialect, curate
 from archiver.months import Month
 from bench.common import Bench, Row, interleaved, median, paired_ratio, report_file, series
 
@@ -41,7 +41,7 @@ def bare_loop(source: Path, target: BinaryIO) -> int:
     with _csv_bytes(source) as raw, gzip.GzipFile(fileobj=target, mode="wb", compresslevel=6, mtime=0) as packed:
         reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         out = io.TextIOWrapper(packed, encoding="utf-8", newline="")
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, dialect=CuratedDialect)  # the same output format as the function
         rows = -1  # the header
         for row in reader:
             writer.writerow(row)

@@ -4,9 +4,10 @@ The curated objects of every registered partition are downloaded (boto3) into a 
 directory laid out ``key=value/...`` like the partitions, and a DuckDB view named like the Glue
 table, in a schema named like the Glue database, reads them as OpenCSVSerDe would: the columns
 come from the Glue table in order and are matched by position, every value is a string (empty
-stays empty, never NULL), ``"`` quotes and doubles, the header lines the table skips are
-skipped, and only the partitions registered in Glue are visible. Backslash escapes, which
-OpenCSVSerDe also honours, are not emulated. SQL is transpiled with sqlglot (athena → duckdb).
+stays empty, never NULL), ``"`` quotes and the table's escape character (OpenCSVSerDe's is a
+backslash unless the table sets another) escapes a quote or itself, the header lines the table
+skips are skipped, and only the partitions registered in Glue are visible. SQL is transpiled
+with sqlglot (athena → duckdb).
 
     python -m infra.local.athena --endpoint http://127.0.0.1:PORT "SELECT year, month, count(*) FROM sales GROUP BY 1, 2"
     python -m infra.local.athena --endpoint http://127.0.0.1:PORT --named "Units by country per month"
@@ -43,6 +44,7 @@ else:
     GlueClient = S3Client = Any
 
 
+OPENCSV_ESCAPE = "\\"  # OpenCSVSerDe's effective escape character when the table sets none
 _SHOW_PARTITIONS = re.compile(r"SHOW\s+PARTITIONS\s+\S+", re.IGNORECASE)  # answered from the registered partitions
 _DDL = (exp.Create, exp.Drop, exp.Alter)  # DuckDB answers these with a row count
 
@@ -165,7 +167,7 @@ class LocalAthena:
                 f"skip = {skip}",
                 f"delim = {_literal(serde.get('separatorChar', ','))}",
                 f"quote = {_literal(quote)}",
-                f"escape = {_literal(quote)}",
+                f"escape = {_literal(serde.get('escapeChar', OPENCSV_ESCAPE))}",
                 f"force_not_null = [{strings}]",
                 "null_padding = true",
                 "auto_detect = false",

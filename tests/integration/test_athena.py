@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -138,3 +141,22 @@ def test_format_table() -> None:
     ends = [_width(lines[2][: lines[2].index("1.50") + 4]), _width(lines[3][: lines[3].index("-12") + 3])]
     assert ends[0] == ends[1]  # numbers right-aligned in terminal columns despite the wide characters
     assert format_table(["n"], [(1,), (2,), (3,)], max_rows=1).splitlines()[-1] == "(3 rows, 2 not shown)"
+
+
+def test_quotes_and_backslashes_read_back_as_served(stack: LocalStack, athena: LocalAthena) -> None:
+    header = ["Marketplace", "Transaction ID", "Title", "Sales Price (Marketplace Currency)", "Estimated Earnings (Marketplace Currency)"]
+    titles = ["C:\\", "a\\b", '"Quoted" start', 'say "hi", then \\"bye\\"', "\\\\server\\share"]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(
+        [header, *[["Amazon.com", f"T{i}", t, "1.50", "1.05"] for i, t in enumerate(titles)]]
+    )
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive_file:
+        archive_file.writestr("sales.csv", buffer.getvalue().encode())
+    key = stack.emulator.object_key(CURRENT.year, CURRENT.month)
+    stack.clients.s3.put_object(Bucket=stack.emulator.bucket, Key=key, Body=packed.getvalue())
+    result = stack.invoke({"months": [str(CURRENT)]})
+    assert [r["status"] for r in result["results"]] == ["archived"]
+    athena.refresh()
+    rows = athena.query(f'SELECT transaction_id, title, sales_price FROM "{DATABASE}"."{TABLE}" ORDER BY transaction_id').rows
+    assert [(row[1], row[2]) for row in rows] == [(t, "1.50") for t in titles]

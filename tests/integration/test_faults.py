@@ -37,6 +37,7 @@ import pytest
 import app
 from archiver import appstore, pipeline
 from archiver.catalog import CatalogError
+from archiver.convert import CuratedDialect
 from archiver.months import Month
 from archiver.plan import InvalidEvent
 from archiver.report import RunFailedError
@@ -230,7 +231,7 @@ def assert_holds_served(stack: LocalStack, month: Month) -> list[list[str]]:
     (raw_key,) = [item["Key"] for item in listing.get("Contents", [])]
     assert s3_body(stack, BUCKET, raw_key) == data
     curated = gzip.decompress(s3_body(stack, BUCKET, curated_key(month))).decode("utf-8")
-    header, *rows = records(curated)
+    header, *rows = list(csv.reader(io.StringIO(curated, newline=""), dialect=CuratedDialect))
     assert header == list(CANONICAL_COLUMNS)
     assert rows == expected_curated(stack, month, data)
     assert partitions(stack)[(f"{month.year:04d}", month.mm)]["Location"] == location(month)

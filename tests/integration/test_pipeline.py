@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from archiver.convert import CuratedDialect
 from archiver.months import Month
 from archiver.schema import CANONICAL_COLUMNS
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
@@ -66,7 +67,7 @@ def fetch(stack: LocalStack, key: str) -> tuple[bytes, dict[str, str]]:
 
 def curated_rows(stack: LocalStack, month: Month) -> list[list[str]]:
     body, _ = fetch(stack, curated_key(month))
-    return list(csv.reader(io.StringIO(gzip.decompress(body).decode("utf-8"), newline="")))
+    return list(csv.reader(io.StringIO(gzip.decompress(body).decode("utf-8"), newline=""), dialect=CuratedDialect))
 
 
 def partitions(stack: LocalStack) -> dict[tuple[str, ...], str]:
@@ -109,7 +110,7 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
         assert result["bytes"] == len(raw)
         curated, curated_meta = fetch(stack, curated_key(month))
         assert curated_meta["sha256"] == hashlib.sha256(curated).hexdigest()
-        rows = list(csv.reader(io.StringIO(gzip.decompress(curated).decode("utf-8"), newline="")))
+        rows = list(csv.reader(io.StringIO(gzip.decompress(curated).decode("utf-8"), newline=""), dialect=CuratedDialect))
         assert rows[0] == list(CANONICAL_COLUMNS)
         expected = stack.emulator.expected_totals(month.year, month.month)
         assert expected is not None

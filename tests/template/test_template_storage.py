@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from archiver import schema
+from archiver.convert import CuratedDialect
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -153,6 +154,16 @@ def test_glue_table_reads_gzip_csv_with_a_header(template: dict[str, Any]) -> No
     assert serde["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
     assert serde["Parameters"]["separatorChar"] == ","
     assert serde["Parameters"]["quoteChar"] == '"'
+    assert serde["Parameters"]["escapeChar"] == "\\"
+
+
+def test_glue_serde_matches_the_curated_writer(template: dict[str, Any]) -> None:
+    serde = resource(template, "SalesTable")["Properties"]["TableInput"]["StorageDescriptor"]["SerdeInfo"]["Parameters"]
+    assert (serde["separatorChar"], serde["quoteChar"], serde["escapeChar"]) == (
+        CuratedDialect.delimiter,
+        CuratedDialect.quotechar,
+        CuratedDialect.escapechar,
+    )
 
 
 @pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.convert import ReportFormatError, curate, sniff
+from archiver.convert import CuratedDialect, ReportFormatError, curate, sniff
 from archiver.schema import CANONICAL_COLUMNS
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
 
@@ -24,7 +24,7 @@ def run_curate(tmp_path: Path, data: bytes) -> tuple[list[list[str]], bytes]:
     packed = target.read_bytes()
     assert result.size == len(packed)
     text = gzip.decompress(packed).decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect=CuratedDialect))
     assert result.rows == len(rows) - 1
     return rows, packed
 
@@ -49,6 +49,15 @@ def test_curated_file_has_canonical_header_and_values(tmp_path: Path) -> None:
         assert curated == expected
     assert rows[1][7] == 'Café, "Deluxe"'
     assert rows[3][7] == "Multi Line Title"
+
+
+def test_backslashes_and_quotes_round_trip_as_athena_reads_them(tmp_path: Path) -> None:
+    titles = ["C:\\", "a\\b", '"Quoted" start', 'ends with quote"', '\\"mixed\\', ""]
+    source_rows = [[*row[:7], title, *row[8:]] for row, title in zip(sample_rows("2024-03", len(titles)), titles, strict=True)]
+    rows, packed = run_curate(tmp_path, gzipped(csv_bytes(SEED_HEADER, source_rows)))
+    assert [row[7] for row in rows[1:]] == titles
+    text = gzip.decompress(packed).decode()
+    assert '"C:\\\\"' in text and '"\\"Quoted\\" start"' in text  # every field quoted; \ escapes " and \
 
 
 def test_zip_gzip_and_multi_member_gzip_give_identical_curated_bytes(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def test_backfill_archives_every_month_as_the_contract_says(run: Callable[..., d
         curated = aws.s3.get_object(Bucket=BUCKET, Key=entry["curated_key"])
         packed = curated["Body"].read()
         assert curated["Metadata"]["sha256"] == hashlib.sha256(packed).hexdigest()
-        assert gzip.decompress(packed).decode().splitlines()[0] == ",".join(CANONICAL_COLUMNS)
+        assert gzip.decompress(packed).decode().splitlines()[0] == ",".join(f'"{c}"' for c in CANONICAL_COLUMNS)
     archived = [m for m in MONTHS if m != MISSING]
     assert partitions(aws) == {(m[:4], m[5:]): f"s3://{BUCKET}/appstore/sales/year={m[:4]}/month={m[5:]}/" for m in archived}
     assert [k for k in keys(aws, "appstore/sales/")] == sorted(

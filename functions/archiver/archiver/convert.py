@@ -21,8 +21,23 @@ from archiver.schema import CANONICAL_COLUMNS, map_header
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-# Changes whenever the canonical columns change, so older curated files get rewritten.
-COLUMNS_FINGERPRINT = hashlib.sha256(",".join(CANONICAL_COLUMNS).encode()).hexdigest()[:16]
+
+
+class CuratedDialect(csv.Dialect):
+    """The curated CSV as Athena's OpenCSVSerDe parses it: every field quoted, `\\` escapes `"` and `\\`."""
+
+    delimiter = ","
+    quotechar = '"'
+    escapechar = "\\"
+    doublequote = False
+    quoting = csv.QUOTE_ALL
+    lineterminator = "\n"
+    skipinitialspace = False
+    strict = True
+
+
+# Changes whenever the canonical columns or the curated format change, so older curated files get rewritten.
+COLUMNS_FINGERPRINT = hashlib.sha256(f"{','.join(CANONICAL_COLUMNS)};quote-all;backslash-escape".encode()).hexdigest()[:16]
 
 
 class ReportFormatError(ValueError):
@@ -114,7 +129,7 @@ def _rewrite(text: IO[str], target: BinaryIO) -> Curated:
     rows, last_line = 0, reader.line_num
     with gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
         out = io.TextIOWrapper(packed, encoding="utf-8", newline="")
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, dialect=CuratedDialect)
         writer.writerow(CANONICAL_COLUMNS)
         for row in reader:
             spanned = reader.line_num - last_line > 1  # a value holds a line break
