@@ -16,7 +16,7 @@ from archiver.months import Month
 
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 TOKEN_MARGIN = 300.0  # refresh a cached token this long before it expires
-MAX_RETRY_AFTER = 60.0
+MAX_RETRY_AFTER = 60  # seconds: the longest wait before a retry, backoff or Retry-After (urllib3's own cap is 6 h)
 # Report-link requests per second: under Amazon's ~3/s, so that latency jitter never lands a 4th request
 # within one second of the 3rd-last one (each such 429 costs a Retry-After second).
 REPORT_RATE = 2.8
@@ -60,6 +60,7 @@ def retrying_session() -> requests.Session:
         backoff_factor=0.5,
         backoff_max=MAX_RETRY_AFTER,
         respect_retry_after_header=True,
+        retry_after_max=MAX_RETRY_AFTER,
         raise_on_status=False,
     )
     session = requests.Session()
