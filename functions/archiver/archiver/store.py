@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
 
 from archiver.months import Month
 from archiver.plan import ArchiveState
@@ -85,13 +84,11 @@ class ArchiveStore:
         if not raw:
             return None
         head = self.s3.head_object(Bucket=self.bucket, Key=raw[0])
-        try:
+        fingerprint: str | None = None
+        # Listed first: without an unconditional s3:ListBucket, S3 answers HEAD on a missing key with 403.
+        if self.curated_key(month) in self._keys(self.curated_prefix(month)):
             curated = self.s3.head_object(Bucket=self.bucket, Key=self.curated_key(month))
-            fingerprint: str | None = curated["Metadata"].get("columns")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-                raise
-            fingerprint = None
+            fingerprint = curated["Metadata"].get("columns")
         return Archived(raw[0], head["Metadata"].get("sha256", ""), fingerprint)
 
     def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
