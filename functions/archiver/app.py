@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from archiver.report import add_metrics, log_month, payload, raise_if_failed
+from archiver.report import MonthResult, add_month_metrics, add_run_metrics, log_month, payload, raise_if_failed
 from archiver.service import Clients, invoke
 
 logger = Logger()
@@ -33,14 +33,20 @@ def clients() -> Clients:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Archive the planned months; raise naming failed months so the run counts as an error."""
+    finished: list[MonthResult] = []
+
+    def on_result(result: MonthResult) -> None:
+        """Log and count each month as soon as it ends, so a run that dies later keeps them."""
+        finished.append(result)
+        log_month(logger, result)
+        add_month_metrics(metrics, result)
+
     try:
-        results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ)
+        results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ, on_result=on_result)
     except Exception:
-        logger.exception("run failed before archiving any month")
+        logger.exception(f"run failed after {len(finished)} month(s)" if finished else "run failed before archiving any month")
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         raise
-    for result in results:
-        log_month(logger, result)
-    add_metrics(metrics, results)
+    add_run_metrics(metrics, results)
     raise_if_failed(results)
     return payload(results)

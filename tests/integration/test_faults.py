@@ -269,8 +269,14 @@ def fails_cleanly(
     return message
 
 
-def fails_before_any_month(stack: LocalStack, capsys: pytest.CaptureFixture[str], run_event: Any, error: type[Exception]) -> str:
-    """Run, expecting a clear error before any month: the RunFailed metric, nothing written, no Appstore request."""
+def fails_before_any_month(
+    stack: LocalStack,
+    capsys: pytest.CaptureFixture[str],
+    run_event: Any,
+    error: type[Exception],
+    requests: Counter[tuple[str, int]] | None = None,
+) -> str:
+    """Run, expecting a clear error before any month: the RunFailed metric, nothing written, no Appstore request but `requests`."""
     before, seen = snapshot(stack), requests_seen(stack)
     capsys.readouterr()
     with pytest.raises(error) as caught:
@@ -278,7 +284,7 @@ def fails_before_any_month(stack: LocalStack, capsys: pytest.CaptureFixture[str]
     metrics = emitted(capsys.readouterr().out)
     assert metrics == {"RunFailed": 1}
     assert snapshot(stack) == before
-    assert requests_seen(stack) == seen
+    assert requests_seen(stack) - seen == (requests or Counter())
     return str(caught.value)
 
 
@@ -330,7 +336,7 @@ def test_01_token_500_twice_then_ok_recovers(stack: LocalStack) -> None:
     assert stack.emulator.stats()["token"] == {500: 2, 200: 1}
 
 
-def test_02_token_invalid_client_fails_fast_without_retry_storm(
+def test_02_token_invalid_client_fails_the_run_before_any_month(
     stack: LocalStack, capsys: pytest.CaptureFixture[str], logs: io.StringIO
 ) -> None:
     months = [EARLIER, LAST, THIS]
@@ -338,12 +344,12 @@ def test_02_token_invalid_client_fails_fast_without_retry_storm(
     appstore._TOKEN_CACHE.clear()  # a new execution environment: the run must log in
     wrong = {"client_id": DEMO_CLIENT_ID, "client_secret": "wrong-secret"}
     stack.clients.secrets.put_secret_value(SecretId=SECRET, SecretString=json.dumps(wrong))
-    seen = requests_seen(stack)
-    message = fails_cleanly(stack, capsys, logs, event(*months, force=True), months)
+    # One token request for the whole run, no retries, no report request: nothing is changed.
+    message = fails_before_any_month(stack, capsys, event(*months, force=True), appstore.CredentialsError, Counter({("token", 401): 1}))
     assert "invalid_client" in message
     assert "check client_id and client_secret" in message
-    run = requests_seen(stack) - seen
-    assert run == Counter({("token", 401): 1})  # one attempt for the whole run, no retries
+    assert "wrong-secret" not in message + logs.getvalue()
+    assert "run failed before archiving any month" in logs.getvalue()
 
 
 def test_03_token_invalid_scope_says_the_profile_is_not_attached(
@@ -352,12 +358,11 @@ def test_03_token_invalid_scope_says_the_profile_is_not_attached(
     archive(stack, LAST, THIS)
     appstore._TOKEN_CACHE.clear()
     stack.emulator.inject("token", "invalid_scope", times=10)
-    seen = requests_seen(stack)
-    message = fails_cleanly(stack, capsys, logs, event(LAST, THIS, force=True), [LAST, THIS])
+    message = fails_before_any_month(stack, capsys, event(LAST, THIS, force=True), appstore.CredentialsError, Counter({("token", 400): 1}))
     assert "invalid_scope" in message
     assert "security profile" in message
     assert "Reporting API" in message
-    assert requests_seen(stack) - seen == Counter({("token", 400): 1})
+    assert "run failed before archiving any month" in logs.getvalue()
 
 
 # ----- 4-5: report endpoint -----

@@ -40,7 +40,7 @@ S3_OBJECT_ACTIONS = {
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 }
-GLUE_ACTIONS = {"glue:GetTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"}
+GLUE_ACTIONS = {"glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:CreatePartition", "glue:UpdatePartition"}
 
 
 def function_properties(template: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class FakeAppstore:
     calls: Counter[str] = field(default_factory=Counter)
     download_headers: list[dict[str, str]] = field(default_factory=list)
     tokens_issued: int = 0
+    token_faults: list[int] = field(default_factory=list)
     report_faults: list[int] = field(default_factory=list)
     download_faults: list[int] = field(default_factory=list)
 
@@ -39,6 +40,8 @@ class FakeAppstore:
 
     def _token(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         self.calls["token"] += 1
+        if self.token_faults:
+            return self.token_faults.pop(0), {}, "fault"
         form = parse_qs(str(request.body))
         if form.get("client_id") != [CLIENT_ID] or form.get("client_secret") != [CLIENT_SECRET]:
             return 401, {}, json.dumps({"error": "invalid_client", "error_description": "Client authentication failed"})

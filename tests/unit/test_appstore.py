@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from archiver.appstore import AppstoreClient, AppstoreError, Credentials, CredentialsError, RateLimiter, retrying_session
+from archiver.appstore import MAX_RETRY_AFTER, AppstoreClient, AppstoreError, Credentials, CredentialsError, RateLimiter, retrying_session
 from archiver.months import Month
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, DOWNLOAD_HOST, REPORT_URL, SIGNATURE, TOKEN_URL, FakeAppstore
 
@@ -39,6 +39,14 @@ def test_session_verifies_tls_and_ignores_the_environment() -> None:
     session = retrying_session()
     assert session.verify is True
     assert session.trust_env is False
+
+
+def test_a_long_retry_after_is_capped() -> None:
+    session = retrying_session()
+    for scheme in ("https://", "http://"):
+        retry = session.get_adapter(f"{scheme}api.amazon.example/").max_retries
+        assert retry.respect_retry_after_header is True
+        assert retry.parse_retry_after("86400") == MAX_RETRY_AFTER == 60  # a day-long Retry-After would outlast the Lambda timeout
 
 
 def test_bare_url_link_and_token_reuse(amazon: FakeAppstore) -> None:

@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 
 import app
+from archiver.appstore import AppstoreError, CredentialsError
 from archiver.months import Month
 from archiver.report import RunFailedError
 from archiver.schema import CANONICAL_COLUMNS
 from archiver.service import Clients
+from archiver.settings import ConfigError
 from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import CLIENT_SECRET, SIGNATURE, FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
@@ -339,3 +342,167 @@ def test_expired_link_is_retried_with_a_fresh_link(run: Callable[..., dict[str, 
     assert statuses(run({"months": [month]})) == {month: "archived"}
     assert amazon.calls["report"] == 2
     assert all("Authorization" not in headers for headers in amazon.download_headers)
+
+
+def fail_calls(client: Any, operation: str, code: str, when: Callable[[dict[str, Any]], bool] = lambda params: True) -> list[str]:
+    """Make one operation of a boto3 client fail with an AWS error (when `when` holds for its parameters)."""
+    failed: list[str] = []
+
+    def refuse(params: dict[str, Any], **kwargs: Any) -> None:
+        if when(params):
+            failed.append(str(params))
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    client.meta.events.register(f"before-parameter-build.{client.meta.service_model.service_name}.{operation}", refuse)
+    return failed
+
+
+def glue_calls(aws: Clients) -> list[str]:
+    """Record the names of the Glue operations the handler calls from now on."""
+    calls: list[str] = []
+    aws.glue.meta.events.register("before-call.glue.*", lambda model, **kwargs: calls.append(model.name))
+    return calls
+
+
+def move_partition(aws: Clients, month: str, location: str) -> None:
+    values = [month[:4], month[5:]]
+    part = aws.glue.get_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)["Partition"]
+    descriptor: Any = {**part["StorageDescriptor"], "Location": location}
+    aws.glue.update_partition(
+        DatabaseName=DATABASE,
+        TableName=TABLE,
+        PartitionValueList=values,
+        PartitionInput={"Values": values, "StorageDescriptor": descriptor},
+    )
+
+
+def test_partitions_of_months_outside_the_plan_are_repaired_without_a_download(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, logs: io.StringIO
+) -> None:
+    gone, moved = MONTHS[0], MONTHS[2]  # older than the lookback window
+    run({"months": [gone, moved]})
+    aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[gone[:4], gone[5:]])
+    move_partition(aws, moved, "s3://elsewhere/")
+
+    def old_objects() -> list[tuple[str, str]]:
+        return [(v["Key"], v["VersionId"]) for v in versions(aws) if any(f"year={m[:4]}/month={m[5:]}/" in v["Key"] for m in (gone, moved))]
+
+    objects = old_objects()
+    amazon.calls.clear()
+    result = run()
+    assert statuses(result) == {str(CURRENT.shift(-k)): "archived" for k in range(3)} | {MISSING: "not_found"}  # not the two
+    assert (amazon.calls["report"], amazon.calls["download"]) == (4, 3)
+    archived = [gone, moved, *(str(CURRENT.shift(-k)) for k in range(3))]
+    assert partitions(aws) == {(m[:4], m[5:]): f"s3://{BUCKET}/appstore/sales/year={m[:4]}/month={m[5:]}/" for m in archived}
+    assert old_objects() == objects and len(objects) == 4
+    assert f"sales {gone}: partition created" in logs.getvalue() and f"sales {moved}: partition updated" in logs.getvalue()
+    calls = glue_calls(aws)
+    run()  # a healthy archive: one partition listing, no Glue write
+    assert sorted(calls) == ["GetPartition"] * 3 + ["GetPartitions", "GetTable"]
+
+
+def test_a_partition_that_cannot_be_repaired_fails_its_month(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    old = MONTHS[0]
+    run({"months": [old]})
+    aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[old[:4], old[5:]])
+    fail_calls(
+        aws.glue, "CreatePartition", "InternalServiceException", lambda params: params["PartitionInput"]["Values"] == [old[:4], old[5:]]
+    )
+    with pytest.raises(RunFailedError, match=f"1 month\\(s\\) failed: {old}: partition could not be registered: ClientError"):
+        run({"months": [str(CURRENT)]})
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "message", "tokens"),
+    [
+        ("wrong-secret", CredentialsError, "refused the client credentials \\(invalid_client\\): check client_id and client_secret", 1),
+        ("token-503", AppstoreError, "token endpoint failed with HTTP 503", 6),  # the first request and 5 retries
+    ],
+)
+def test_a_refused_login_fails_the_run_before_any_month(
+    run: Callable[..., dict[str, Any]],
+    aws: Clients,
+    amazon: FakeAppstore,
+    capsys: pytest.CaptureFixture[str],
+    logs: io.StringIO,
+    fault: str,
+    error: type[Exception],
+    message: str,
+    tokens: int,
+) -> None:
+    if fault == "wrong-secret":
+        aws.secrets.put_secret_value(SecretId=SECRET, SecretString=json.dumps({"client_id": "amzn1.x", "client_secret": "wrong"}))
+    else:
+        amazon.token_faults = [503] * 10
+    capsys.readouterr()
+    with pytest.raises(error, match=message):
+        run({"months": MONTHS})
+    assert amazon.calls == {"token": tokens}
+    assert keys(aws) == []
+    assert emitted_metrics(capsys.readouterr().out) == {"RunFailed": 1}
+    assert "run failed before archiving any month" in logs.getvalue()
+
+
+def test_start_month_after_the_current_month_is_a_config_error(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("START_MONTH", str(CURRENT.shift(1)))
+    with pytest.raises(ConfigError, match=f"START_MONTH {CURRENT.shift(1)} is after the current UTC month {CURRENT}"):
+        run()
+    assert keys(aws) == []
+    assert sum(amazon.calls.values()) == 0
+
+
+def test_months_are_logged_and_counted_as_they_finish_even_if_the_run_dies_later(
+    run: Callable[..., dict[str, Any]], capsys: pytest.CaptureFixture[str], logs: io.StringIO
+) -> None:
+    class Dying(Context):
+        """Plenty of time for two months, then the run breaks down."""
+
+        calls = 0
+
+        def get_remaining_time_in_millis(self) -> int:
+            self.calls += 1
+            if self.calls > 2:
+                raise RuntimeError("the run broke down")
+            return 900_000
+
+    capsys.readouterr()
+    with pytest.raises(RuntimeError, match="broke down"):
+        run({"months": MONTHS[2:5]}, Dying())
+    assert f"sales {MONTHS[2]}: archived" in logs.getvalue() and f"sales {MONTHS[3]}: archived" in logs.getvalue()
+    assert "run failed after 2 month(s)" in logs.getvalue()
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["MonthsArchived"], metrics["RowsArchived"], metrics["RunFailed"]) == (2, 8, 1)
+    assert "RunSucceeded" not in metrics
+
+
+def test_a_deferred_marker_that_cannot_be_saved_does_not_stop_the_run(
+    run: Callable[..., dict[str, Any]], aws: Clients, capsys: pytest.CaptureFixture[str], logs: io.StringIO
+) -> None:
+    refused = fail_calls(aws.s3, "PutObject", "AccessDenied", lambda params: "/state/" in params["Key"])
+    capsys.readouterr()
+    result = run({"months": MONTHS[:2]}, Context(remaining_ms=60_000))
+    assert [(r["status"], r["error"]) for r in result["results"]] == [
+        (
+            "deferred",
+            "the deferred marker could not be saved: ClientError: An error occurred (AccessDenied) when calling the "
+            "PutObject operation: injected",
+        )
+    ] * 2
+    assert len(refused) == 2
+    assert keys(aws) == []
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["MonthsDeferred"], metrics["RunSucceeded"]) == (2, 1)
+    assert logs.getvalue().count('"level":"WARNING"') == 2 and "marker could not be saved" in logs.getvalue()
+
+
+def test_a_missing_curated_object_is_listed_not_probed(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    month = str(CURRENT)
+    (entry,) = run({"months": [month]})["results"]
+    aws.s3.delete_object(Bucket=BUCKET, Key=entry["curated_key"])
+    # Without an unconditional s3:ListBucket, S3 answers HEAD on a missing key with 403, not 404.
+    probed = fail_calls(aws.s3, "HeadObject", "403", lambda params: params["Key"] not in keys(aws))
+    assert statuses(run({"months": [month]})) == {month: "archived"}
+    assert probed == []
+    assert entry["curated_key"] in keys(aws)

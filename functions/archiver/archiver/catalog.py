@@ -45,6 +45,16 @@ class Catalog:
             self._descriptor = dict(table["StorageDescriptor"])
         return self._descriptor
 
+    def partitions(self) -> dict[tuple[str, str], str]:
+        """Every registered partition: (year, month) values -> location."""
+        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=self.table)
+        found: dict[tuple[str, str], str] = {}
+        for page in pages:
+            for partition in page["Partitions"]:
+                year, month = partition["Values"]
+                found[(year, month)] = partition.get("StorageDescriptor", {}).get("Location", "")
+        return found
+
     def ensure_partition(self, values: list[str], location: str) -> str:
         """Create the partition, or correct its location; 'created', 'updated' or 'unchanged'."""
         inherited = {k: v for k, v in self.descriptor().items() if k in _INHERITED}

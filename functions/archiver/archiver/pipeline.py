@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from aws_lambda_powertools import Logger
 
 from archiver.appstore import AppstoreClient
 from archiver.catalog import Catalog
 from archiver.convert import COLUMNS_FINGERPRINT, curate, sniff
 from archiver.download import Downloaded, DownloadError, download
+from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
@@ -20,6 +22,8 @@ from archiver.store import ArchiveStore
 DOWNLOAD_ATTEMPTS = 3
 REPORT = "sales"
 RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip"}
+
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -32,20 +36,55 @@ class Pipeline:
     store: ArchiveStore
     catalog: Catalog
     state: ArchiveState
+    partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
 
-    def run(self, planned: list[PlannedMonth], time_left: Callable[[], float], margin: float) -> list[MonthResult]:
-        """Archive each month in order; once time runs short the rest are deferred."""
-        results: list[MonthResult] = []
+    def run(
+        self,
+        planned: list[PlannedMonth],
+        time_left: Callable[[], float],
+        margin: float,
+        on_result: Callable[[MonthResult], None] = lambda result: None,
+    ) -> list[MonthResult]:
+        """Repair stale partitions, then archive each month in order; once time runs short the rest are deferred."""
+        results = self.repair_partitions({item.month for item in planned})
+        for result in results:
+            on_result(result)
         for item in planned:
             if time_left() < margin:
-                self.store.set_marker(item.month, "deferred", item.force)
-                results.append(MonthResult(REPORT, str(item.month), "deferred"))
+                result = self._defer(item)
+            else:
+                try:
+                    result = self.archive(item)
+                except Exception as exc:  # one month's failure must not stop the others
+                    result = MonthResult(REPORT, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}")
+            on_result(result)
+            results.append(result)
+        return results
+
+    def repair_partitions(self, planned: set[Month]) -> list[MonthResult]:
+        """Register each archived, unplanned month whose partition is missing or elsewhere; failures as results."""
+        failed: list[MonthResult] = []
+        for month in sorted(self.state.archived - planned):
+            values, location = (f"{month.year:04d}", month.mm), self.store.location(month)
+            if self.partitions.get(values) == location:
                 continue
             try:
-                results.append(self.archive(item))
-            except Exception as exc:  # one month's failure must not stop the others
-                results.append(MonthResult(REPORT, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}"))
-        return results
+                outcome = self.catalog.ensure_partition(list(values), location)
+            except Exception as exc:
+                error = f"partition could not be registered: {type(exc).__name__}: {exc}"
+                failed.append(MonthResult(REPORT, str(month), "failed", error=error))
+                continue
+            logger.info(f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location})
+        return failed
+
+    def _defer(self, item: PlannedMonth) -> MonthResult:
+        """Leave the month to the next run, remembering it in a marker when the bucket allows."""
+        try:
+            self.store.set_marker(item.month, "deferred", item.force)
+        except Exception as exc:  # the month is still deferred; the run goes on
+            error = f"the deferred marker could not be saved: {type(exc).__name__}: {exc}"
+            return MonthResult(REPORT, str(item.month), "deferred", error=error)
+        return MonthResult(REPORT, str(item.month), "deferred")
 
     def archive(self, item: PlannedMonth) -> MonthResult:
         """Archive one month unless its served bytes are already archived."""

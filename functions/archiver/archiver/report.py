@@ -52,20 +52,28 @@ def log_month(logger: Logger, result: MonthResult) -> None:
     fields = {k: v for k, v in asdict(result).items() if v not in (None, [])}
     if result.status == "failed":
         logger.error(f"{result.report} {result.month}: failed", extra=fields)
+    elif result.error:
+        logger.warning(f"{result.report} {result.month}: {result.status}; {result.error}", extra=fields)
     elif result.unknown_columns:
         logger.warning(f"{result.report} {result.month}: {result.status} with schema drift", extra=fields)
     else:
         logger.info(f"{result.report} {result.month}: {result.status}", extra=fields)
 
 
-def add_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
-    """Count months by status, bytes, rows and drift; mark the run succeeded or failed."""
-    for status, name in STATUS_METRICS.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=sum(r.status == status for r in results))
-    archived = [r for r in results if r.status == "archived"]
-    metrics.add_metric(name="BytesArchived", unit=MetricUnit.Bytes, value=sum(r.bytes or 0 for r in archived))
-    metrics.add_metric(name="RowsArchived", unit=MetricUnit.Count, value=sum(r.rows or 0 for r in archived))
-    metrics.add_metric(name="SchemaDrift", unit=MetricUnit.Count, value=sum(len(r.unknown_columns) for r in results))
+def add_month_metrics(metrics: Metrics, result: MonthResult) -> None:
+    """Count one finished month by status, and its bytes, rows and drift."""
+    metrics.add_metric(name=STATUS_METRICS[result.status], unit=MetricUnit.Count, value=1)
+    if result.status == "archived":
+        metrics.add_metric(name="BytesArchived", unit=MetricUnit.Bytes, value=result.bytes or 0)
+        metrics.add_metric(name="RowsArchived", unit=MetricUnit.Count, value=result.rows or 0)
+    if result.unknown_columns:
+        metrics.add_metric(name="SchemaDrift", unit=MetricUnit.Count, value=len(result.unknown_columns))
+
+
+def add_run_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
+    """A zero for every month metric (one data point each per run), and whether the run succeeded or failed."""
+    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift"):
+        metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesArchived" else MetricUnit.Count, value=0)
     failed = any(r.status == "failed" for r in results)
     metrics.add_metric(name="RunFailed" if failed else "RunSucceeded", unit=MetricUnit.Count, value=1)
 
