@@ -18,6 +18,7 @@ import requests
 
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, AppstoreEmulator
 from infra.local.provision import provision
+from infra.template.load import load_template, resource
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "archiver"
 BUCKET = "appstore-archive-local"
@@ -98,6 +99,13 @@ def _import_function_code() -> None:
         sys.path.insert(0, str(FUNCTION_DIR))
 
 
+def schedule_event(function: str = "ArchiverFunction") -> Any:
+    """The event the template's daily schedule sends the function: its `Input`, parsed."""
+    events = resource(load_template(), function)["Properties"]["Events"]
+    (schedule,) = [e["Properties"] for e in events.values() if e["Type"] in ("ScheduleV2", "Schedule")]
+    return json.loads(schedule["Input"])
+
+
 def use_endpoint(endpoint: str) -> None:
     """Point every boto3 client of this process at the local AWS (standard resolution only)."""
     os.environ.update(
@@ -134,13 +142,13 @@ class LocalStack:
         }
 
     def invoke(self, event: Any = None, timeout: float = 900.0) -> dict[str, Any]:
-        """Invoke the handler as the daily schedule does (event `{}`), or with a manual event."""
+        """Invoke the handler as the daily schedule does (the template's schedule `Input`), or with a manual event."""
         _import_function_code()
         os.environ.update(self.env)
         import app
 
         app.clients.cache_clear()
-        result: dict[str, Any] = app.lambda_handler({} if event is None else event, FakeContext(time.monotonic() + timeout))
+        result: dict[str, Any] = app.lambda_handler(schedule_event() if event is None else event, FakeContext(time.monotonic() + timeout))
         return result
 
     def close(self) -> None:

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+import app
 from archiver.convert import CuratedDialect
 from archiver.months import Month
 from archiver.schema import CANONICAL_COLUMNS
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
+from infra.template.load import load_template, resource
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +91,20 @@ def emitted_metrics(output: str) -> dict[str, float]:
                 value = blob[metric["Name"]]
                 totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(value if isinstance(value, list) else [value])
     return totals
+
+
+def test_a_run_without_event_gets_the_payload_of_the_templates_schedule(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[Any] = []
+    handler = app.lambda_handler
+
+    def recording(event: Any, context: Any) -> Any:
+        sent.append(event)
+        return handler(event, context)
+
+    monkeypatch.setattr(app, "lambda_handler", recording)
+    assert statuses(run(stack, CURRENT)) == {str(CURRENT): "archived"}
+    schedule = resource(load_template(), "ArchiverFunction")["Properties"]["Events"]["Daily"]["Properties"]
+    assert sent == [json.loads(schedule["Input"])] == [{"source": "aws.scheduler"}]
 
 
 def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
