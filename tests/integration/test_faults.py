@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import pytest
@@ -288,7 +288,29 @@ def fails_before_any_month(
     return str(caught.value)
 
 
-class Recorder:
+class LoopbackServer:
+    """A threaded HTTP server on a loopback address, run for the duration of a `with` block."""
+
+    def __init__(self, host: str, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer((host, 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class Recorder(LoopbackServer):
     """A loopback HTTP server that records each request and answers with one fixed reply."""
 
     def __init__(self, host: str = "127.0.0.1", status: int = 200, headers: dict[str, str] | None = None, drop: bool = False) -> None:
@@ -310,22 +332,7 @@ class Recorder:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> Recorder:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        super().__init__(host, Handler)
 
 
 # ----- 1-3: token endpoint -----
@@ -655,7 +662,7 @@ def glue_error(code: str) -> tuple[int, str, bytes]:
     return 500, "application/x-amz-json-1.1", json.dumps({"__type": code, "Message": "injected"}).encode()
 
 
-class AwsFaultProxy:
+class AwsFaultProxy(LoopbackServer):
     """Forwards every request to moto server, but answers matching ones with an error while faults remain."""
 
     def __init__(self, upstream: str, matches: Matcher, reply: tuple[int, str, bytes], times: int) -> None:
@@ -717,21 +724,7 @@ class AwsFaultProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> AwsFaultProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        super().__init__("127.0.0.1", Handler)
 
 
 @contextmanager
