@@ -65,17 +65,25 @@ class Pipeline:
         """Register each archived, unplanned month whose partition is missing or elsewhere; failures as results."""
         failed: list[MonthResult] = []
         for month in sorted(self.state.archived - planned):
-            values, location = (f"{month.year:04d}", month.mm), self.store.location(month)
-            if self.partitions.get(values) == location:
-                continue
             try:
-                outcome = self.catalog.ensure_partition(list(values), location)
+                outcome = self._register(month)
             except Exception as exc:
                 error = f"partition could not be registered: {type(exc).__name__}: {exc}"
                 failed.append(MonthResult(REPORT, str(month), "failed", error=error))
                 continue
-            logger.info(f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location})
+            if outcome != "unchanged":
+                location = self.store.location(month)
+                logger.info(
+                    f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location}
+                )
         return failed
+
+    def _register(self, month: Month) -> str:
+        """Make sure the month's partition is at its location, calling Glue only when the run's listing says otherwise."""
+        values, location = (f"{month.year:04d}", month.mm), self.store.location(month)
+        if self.partitions.get(values) == location:
+            return "unchanged"
+        return self.catalog.ensure_partition(list(values), location)
 
     def _defer(self, item: PlannedMonth) -> MonthResult:
         """Leave the month to the next run, remembering it in a marker when the bucket allows."""
@@ -104,7 +112,7 @@ class Pipeline:
                 and current.raw_sha256 == fetched.sha256
                 and current.curated_fingerprint == COLUMNS_FINGERPRINT
             ):
-                self.catalog.ensure_partition([f"{month.year:04d}", month.mm], self.store.location(month))
+                self._register(month)
                 self._settle(item)
                 return MonthResult(REPORT, str(month), "unchanged", current.raw_key, curated_key, fetched.size, None, fetched.sha256)
             kind = sniff(fetched.path)
@@ -123,7 +131,7 @@ class Pipeline:
                     self.store.remove_version(curated_key, version)
                 raise
             self.store.remove_other_raw(month, raw_key)
-            self.catalog.ensure_partition([f"{month.year:04d}", month.mm], self.store.location(month))
+            self._register(month)
             self._settle(item)
             drift = list(curated.unknown_columns)
             return MonthResult(
