@@ -121,9 +121,8 @@ class Pipeline:
                 curated = curate(fetched.path, target)
             raw_key = self.store.raw_prefix(month) + fetched.name
             # Curated first, raw last: the raw object's checksum is what marks the month as done.
-            version = self.store.put(
-                curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip"
-            )
+            self.store.put(curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip")
+            version = self.store.current_version(curated_key)  # what to roll back if the raw upload fails
             try:
                 self.store.put(raw_key, fetched.path, {"sha256": fetched.sha256}, RAW_TYPES[kind])
             except Exception:

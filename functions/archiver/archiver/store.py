@@ -91,10 +91,13 @@ class ArchiveStore:
             fingerprint = curated["Metadata"].get("columns")
         return Archived(raw[0], head["Metadata"].get("sha256", ""), fingerprint)
 
-    def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
-        """Upload a finished local file whole (visible only when complete); return its version id."""
+    def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> None:
+        """Upload a finished local file whole; it becomes visible only when complete."""
         extra = {"Metadata": metadata, "ContentType": content_type}
         self.s3.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=TRANSFER)
+
+    def current_version(self, key: str) -> str | None:
+        """The version id of an object's current version (None in a bucket without versioning)."""
         version = self.s3.head_object(Bucket=self.bucket, Key=key).get("VersionId")
         return version if version and version != "null" else None
 
