@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from archiver.errors import SchemaError as SchemaError  # raised here; defined beside ReportFormatError
+
 # The seed's 16 sales fields in the seed's order, then the fields real files also carry.
 # The Glue table in template.yaml lists exactly these, in this order (a test enforces it).
 CANONICAL_COLUMNS: tuple[str, ...] = (
@@ -34,8 +36,14 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 
 PARTITION_KEYS: tuple[str, ...] = ("year", "month")
 
-# Other normalised header names seen for a canonical column (renamed over time).
+# Other normalised header names seen for a canonical column (renamed over time). The seed's own
+# headers with parentheses are listed whole, so they outrank a variant such as `Sales Price (USD)`.
 ALIASES: dict[str, str] = {
+    "units_number_of_units_of_purchase": "units",
+    "usage_time_for_underground_apps": "usage_time",
+    "sales_price_marketplace_currency": "sales_price",
+    "estimated_earnings_marketplace_currency": "estimated_earnings",
+    "in_app_subscription_status_trial_paid": "in_app_subscription_status",
     "country_code": "country_region_code",
     "country_region": "country_region_code",
     "country": "country_region_code",
@@ -67,10 +75,6 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-class SchemaError(ValueError):
-    """The report's header cannot be mapped safely onto the canonical columns."""
-
-
 @dataclass(frozen=True)
 class ColumnMapping:
     """For each canonical column, the source index it comes from (None: absent)."""
@@ -85,33 +89,39 @@ def normalise(name: str) -> str:
     return _NON_ALNUM.sub("_", name.replace("\ufeff", "").strip().lower()).strip("_")
 
 
-def canonical_name(header: str) -> str | None:
-    """The canonical column a source header names, or None when it is unknown."""
-    for candidate in (normalise(header), normalise(_PARENTHESES.sub(" ", header))):
+# How well a header names its canonical column, best first: 0 the whole normalised header is the
+# canonical name, 1 it is a known alias, 2 the header without its parenthesised parts is the canonical
+# name, 3 that is a known alias. Two source columns for one canonical column: the lower rank wins,
+# then the first in file order; the other is reported as unknown (schema drift), never an error.
+def match(header: str) -> tuple[str, int] | None:
+    """The canonical column a source header names and its rank (lower is better), or None."""
+    for rank, candidate in ((0, normalise(header)), (2, normalise(_PARENTHESES.sub(" ", header)))):
         if candidate in CANONICAL_COLUMNS:
-            return candidate
+            return candidate, rank
         if candidate in ALIASES:
-            return ALIASES[candidate]
+            return ALIASES[candidate], rank + 1
     return None
 
 
+def canonical_name(header: str) -> str | None:
+    """The canonical column a source header names, or None when it is unknown."""
+    found = match(header)
+    return None if found is None else found[0]
+
+
 def map_header(header: list[str]) -> ColumnMapping:
-    """Match source columns to canonical ones by normalised name, never by position."""
-    index: dict[str, int] = {}
-    unknown: list[str] = []
+    """Match source columns to canonical ones by name, never by position; losers of a tie go to `unknown`."""
+    best: dict[str, tuple[int, int]] = {}  # canonical column -> (rank, source position)
     for position, name in enumerate(header):
-        column = canonical_name(name)
-        if column is None:
-            unknown.append(name.replace("\ufeff", "").strip())
-        elif column in index:
-            first = header[index[column]].strip()
-            raise SchemaError(f"source columns {first!r} and {name.strip()!r} both map to {column!r}")
-        else:
-            index[column] = position
-    if not index:
+        found = match(name)
+        if found is not None and (found[0] not in best or found[1] < best[found[0]][0]):
+            best[found[0]] = (found[1], position)
+    if not best:
         raise SchemaError(f"no known sales column in header {[h.strip() for h in header][:30]!r}")
+    index = {column: position for column, (_, position) in best.items()}
+    chosen = set(index.values())
     return ColumnMapping(
         source_index=tuple(index.get(column) for column in CANONICAL_COLUMNS),
-        unknown=tuple(unknown),
+        unknown=tuple(name.replace("\ufeff", "").strip() for position, name in enumerate(header) if position not in chosen),
         missing=tuple(c for c in CANONICAL_COLUMNS if c not in index),
     )
