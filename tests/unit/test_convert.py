@@ -34,8 +34,7 @@ def test_sniff_by_magic_bytes_not_name(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
         assert sniff(tmp_path / name) == kind
     (tmp_path / "plain.gz").write_bytes(b"Marketplace,Units\n")
-    with pytest.raises(ReportFormatError, match="neither gzip nor ZIP"):
-        sniff(tmp_path / "plain.gz")
+    assert sniff(tmp_path / "plain.gz") == "plain"  # curate refuses it (tests/unit/test_decode.py)
 
 
 def test_curated_file_has_canonical_header_and_values(tmp_path: Path) -> None:
@@ -98,9 +97,14 @@ def test_header_only_report(tmp_path: Path) -> None:
         (lambda d: zipped(b"", extra={}) if False else _zip_members({}), "exactly one CSV, found 0"),
         (lambda d: _zip_members({"a.csv": d, "b.csv": d}), "exactly one CSV, found 2"),
         (lambda d: gzipped(b""), "empty"),
-        (lambda d: gzipped(b"\xff\xfe\x00bad"), "UTF-8"),
+        (lambda d: gzipped(d + b"Amazon.com,Caf\xe9\r\n"), "not valid UTF-8"),
         (lambda d: gzipped(d + b'Amazon.com,"unterminated\n'), "fields|CSV"),
         (lambda d: gzipped(d + b"one,two\r\n"), "has 2 fields, header has 16"),
+        (lambda d: gzipped(d + b"x," * 16 + b"x\r\n"), "has 17 fields, header has 16"),
+        (lambda d: gzipped(b"Promotion ID,Foo\r\nP1,x\r\n"), "no known sales column"),
+        (lambda d: gzipped(b"\r\n" + d), "no known sales column"),
+        (lambda d: b"\x1f\x8b" + b"\x00" * 30, "decompress"),
+        (lambda d: d, "neither gzip nor ZIP"),
     ],
 )
 def test_broken_reports_fail_clearly(tmp_path: Path, make: object, message: str) -> None:
@@ -108,6 +112,19 @@ def test_broken_reports_fail_clearly(tmp_path: Path, make: object, message: str)
     blob = make(data)  # type: ignore[operator]
     with pytest.raises(ReportFormatError, match=message):
         run_curate(tmp_path, blob)
+
+
+def test_a_column_that_loses_a_tie_is_drift_not_a_failure(tmp_path: Path) -> None:
+    header = ["Sales Price (USD)", *SEED_HEADER, "Estimated Earnings (USD)"]
+    source_rows = [["2.10", *row, "1.47"] for row in sample_rows("2024-03", 3)]
+    source = tmp_path / "report.bin"
+    source.write_bytes(gzipped(csv_bytes(header, source_rows)))
+    with open(tmp_path / "curated.csv.gz", "wb") as target:
+        result = curate(source, target)
+    assert result.unknown_columns == ("Sales Price (USD)", "Estimated Earnings (USD)")
+    rows, _ = run_curate(tmp_path, gzipped(csv_bytes(header, source_rows)))
+    expected, _ = run_curate(tmp_path, gzipped(csv_bytes(SEED_HEADER, sample_rows("2024-03", 3))))
+    assert rows == expected  # the seed's marketplace-currency columns, not the USD ones
 
 
 def _zip_members(members: dict[str, bytes]) -> bytes:

@@ -1,4 +1,4 @@
-"""Sniff gzip or ZIP, decompress in a stream, and write the curated canonical gzip CSV."""
+"""Write the curated canonical gzip CSV of a report (its decoding lives in archiver.decode)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,22 @@ import gzip
 import hashlib
 import io
 import re
-import zipfile
-import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, BinaryIO, cast
+from typing import IO, BinaryIO
 
+from archiver.decode import GZIP_MAGIC as GZIP_MAGIC
+from archiver.decode import ZIP_MAGIC as ZIP_MAGIC
+from archiver.decode import open_csv as open_csv
+from archiver.decode import open_text
+from archiver.decode import sniff as sniff
+from archiver.errors import ReportFormatError as ReportFormatError
+from archiver.errors import ReportTooLarge as ReportTooLarge
+from archiver.errors import SchemaError as SchemaError
 from archiver.schema import CANONICAL_COLUMNS, map_header
 
-GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -40,8 +43,14 @@ class CuratedDialect(csv.Dialect):
 COLUMNS_FINGERPRINT = hashlib.sha256(f"{','.join(CANONICAL_COLUMNS)};quote-all;backslash-escape".encode()).hexdigest()[:16]
 
 
-class ReportFormatError(ValueError):
-    """The report file is corrupt, truncated, or not the expected compressed CSV."""
+# The csv module refuses fields over 131,072 characters by default. Its limit is process-global and
+# read while parsing, so it is only ever raised (to the largest value), never set and restored around
+# a read, which would race another thread's reader. Lifting it is safe: a field is never longer than
+# the decompressed bytes, which curate's `max_bytes` caps.
+def _lift_field_limit() -> None:
+    """Let the csv module read fields of any length."""
+    if csv.field_size_limit() < sys.maxsize:
+        csv.field_size_limit(sys.maxsize)
 
 
 @dataclass(frozen=True)
@@ -52,38 +61,6 @@ class Curated:
     size: int
     sha256: str
     unknown_columns: tuple[str, ...]
-
-
-def sniff(path: Path) -> str:
-    """'gzip' or 'zip' by the file's magic bytes; never by its name or Content-Type."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head == ZIP_MAGIC:
-        return "zip"
-    raise ReportFormatError(f"report is neither gzip nor ZIP (starts with {head.hex() or 'nothing'})")
-
-
-@contextmanager
-def open_csv(path: Path) -> Iterator[IO[bytes]]:
-    """Open the decompressed CSV bytes of a gzip (all members) or single-CSV ZIP file."""
-    if sniff(path) == "gzip":
-        with gzip.GzipFile(path, "rb") as packed:
-            yield cast(IO[bytes], packed)
-        return
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise ReportFormatError(f"corrupt ZIP archive: {exc}") from None
-    with archive:
-        files = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-        csvs = [i for i in files if i.filename.lower().endswith(".csv")]
-        if len(csvs) != 1:
-            names = [i.filename for i in files][:10]
-            raise ReportFormatError(f"ZIP must hold exactly one CSV, found {len(csvs)} among {names}")
-        with archive.open(csvs[0]) as member:
-            yield member
 
 
 class _HashingWriter(io.RawIOBase):
@@ -102,15 +79,13 @@ class _HashingWriter(io.RawIOBase):
         return len(data)
 
 
-def curate(source: Path, target: BinaryIO) -> Curated:
-    """Write the canonical curated CSV (gzip, UTF-8, no BOM) of `source` into `target`."""
+def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:
+    """Write the curated CSV (gzip, UTF-8, no BOM) of `source` to `target`; ReportFormatError if it cannot be."""
+    # ReportFormatError covers SchemaError, and ReportTooLarge: raised once over `max_bytes` decompressed bytes.
+    _lift_field_limit()
     try:
-        with open_csv(source) as raw:
-            return _rewrite(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), target)
-    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        raise ReportFormatError(f"report could not be decompressed completely: {type(exc).__name__}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ReportFormatError(f"report is not valid UTF-8 (byte offset {exc.start})") from None
+        with open_text(source, max_bytes) as text:
+            return _rewrite(text, target)
     except csv.Error as exc:
         raise ReportFormatError(f"report is not valid CSV: {exc}") from None
 
