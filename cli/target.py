@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -58,12 +59,7 @@ class Target:
 
     def _client(self, service: str) -> Any:
         """A client of the target's Region; the local stack's endpoint and dummy credentials when local."""
-        if self.endpoint_url:
-            session = boto3.session.Session(region_name=self.region, **LOCAL_CREDENTIALS)
-        else:
-            session = boto3.session.Session(region_name=self.region)
-        factory: Any = session.client
-        return factory(service, endpoint_url=self.endpoint_url)
+        return _client(service, self.region, self.endpoint_url)
 
     def s3(self) -> S3Client:
         """An S3 client for the target."""
@@ -95,6 +91,19 @@ class Target:
             return dict(self.function_env)
         config = self.lambda_().get_function_configuration(FunctionName=self.function)
         return dict(config.get("Environment", {}).get("Variables", {}))
+
+
+@functools.cache
+def _session(region: str, local: bool) -> boto3.session.Session:
+    """One session per Region (its loaded service models are shared by its clients)."""
+    return boto3.session.Session(region_name=region, **(LOCAL_CREDENTIALS if local else {}))
+
+
+@functools.cache
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    """One client per service, Region and endpoint for the process (boto3 clients are thread-safe)."""
+    factory: Any = _session(region, endpoint_url is not None).client
+    return factory(service, endpoint_url=endpoint_url)
 
 
 def prefix_of(location: str, bucket: str) -> str:
