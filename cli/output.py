@@ -27,7 +27,7 @@ CELLS = {
 
 def console(stream: TextIO | None = None) -> Console:
     """A console on stdout as it is now (so tests and redirections get the output)."""
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
 
 
 def error_line(message: str) -> None:

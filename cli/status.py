@@ -92,6 +92,7 @@ def alarms_firing(cloudwatch: Any, stack: str) -> list[dict[str, str]]:
         {"name": a["AlarmName"], "reason": a.get("StateReason", ""), "since": a["StateUpdatedTimestamp"].astimezone(UTC).isoformat()}
         for page in pages
         for a in page.get("MetricAlarms", [])
+        if a.get("StateValue") == "ALARM"  # filtered here too: not every endpoint applies the filter with a prefix
     ]
 
 
