@@ -72,7 +72,7 @@ class Layout:
         """('raw'|'curated'|'quarantine'|marker kind, month), or None for a stray key."""
         try:
             if match := self.raw.fullmatch(key):
-                return "raw", Month(int(match["year"]), int(match["month"]))
+                return "raw", Month.parse(f"{match['year']}-{match['month']}")
             if (match := self.curated.fullmatch(key)) and self.store.curated_key(
                 month := Month.parse(f"{match['year']}-{match['month']}")
             ) == key:
@@ -80,7 +80,7 @@ class Layout:
             if match := self.marker.fullmatch(key):
                 return match["kind"], Month.parse(match["ym"])
             if match := self.quarantine.fullmatch(key):
-                return "quarantine", Month(int(match["year"]), int(match["month"]))
+                return "quarantine", Month.parse(f"{match['year']}-{match['month']}")
         except ValueError:  # month 00 or 13: not a month of the layout
             return None
         return None
