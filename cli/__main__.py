@@ -1,0 +1,5 @@
+"""`python -m cli`: the appstore-archive command."""
+
+from cli.main import main
+
+main()

@@ -1,0 +1,110 @@
+"""The `appstore-archive` command: status, verify, run and query, against a deployed stack or the local stack."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli import output, runner, status, verify
+from cli.errors import FAILED, Failure, Group
+from cli.options import Selected, target_options
+from cli.plan import build_event
+from cli.query import run_query
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Operate the Appstore sales archive: see it, audit it, run it, query it."""
+
+
+@cli.command("status")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="print a JSON document")
+def status_command(target: Selected, as_json: bool) -> None:
+    """A calendar of the archive, each archived month's figures, the last successful run and alarms firing."""
+    report = status.collect(target())
+    out = output.console()
+    if as_json:
+        out.file.write(output.to_json(report) + "\n")
+    else:
+        output.print_status(out, report)
+
+
+@cli.command("verify")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="print a JSON document")
+@click.option("--repair", is_flag=True, help="re-archive the broken months (a forced run of just those months)")
+def verify_command(target: Selected, as_json: bool, repair: bool) -> None:
+    """Audit every month, read-only; exit status 1 when anything is wrong."""
+    chosen = target()
+    found = verify.audit(chosen)
+    out = output.console()
+    if as_json:
+        out.file.write(output.to_json(found.as_json()) + "\n")
+    else:
+        output.print_problems(out, found.problems, found.months, found.objects)
+    if repair and found.repair_months():
+        event = build_event(tuple(found.repair_months()), force=True)
+        repaired = runner.execute(chosen, event, out if not as_json else output.console(sys.stderr))
+        left = [p for p in found.problems if not p.repairable]
+        if left and not as_json:
+            out.print(f"{len(left)} problem(s) need a person: a run does not remove stray keys, uploads or fix the table")
+        raise SystemExit(0 if repaired and not left else FAILED)
+    raise SystemExit(FAILED if found.problems else 0)
+
+
+@cli.command("run")
+@target_options
+@click.option("--months", multiple=True, metavar="YYYY-MM[,…]", help="exactly these months (repeatable, comma-separated)")
+@click.option("--from", "first", metavar="YYYY-MM", help="first month of a range")
+@click.option("--to", "last", metavar="YYYY-MM", help="last month of a range (default: the current month)")
+@click.option("--force", is_flag=True, help="rewrite months even when unchanged")
+@click.option("--detach", is_flag=True, help="start the run and return without following it")
+@click.option("--timeout", type=float, default=runner.FOLLOW_SECONDS, show_default=True, help="seconds to follow the run's logs")
+@click.option("--poll-seconds", type=float, default=2.0, hidden=True)
+def run_command(
+    target: Selected,
+    months: tuple[str, ...],
+    first: str | None,
+    last: str | None,
+    force: bool,
+    detach: bool,
+    timeout: float,
+    poll_seconds: float,
+) -> None:
+    """Run the archiver (default plan, or --months / --from/--to) and follow it month by month."""
+    event = build_event(months, first, last, force)
+    succeeded = runner.execute(target(), event, output.console(), detach=detach, timeout=timeout, poll=poll_seconds)
+    raise SystemExit(0 if succeeded else FAILED)
+
+
+@cli.command("query")
+@target_options
+@click.argument("sql", required=False)
+@click.option("--named", metavar="NAME", help="run the template's saved query NAME")
+@click.option("--csv", "as_csv", is_flag=True, help="print CSV")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def query_command(target: Selected, sql: str | None, named: str | None, as_csv: bool, as_json: bool) -> None:
+    """Run Athena SQL (or a saved query) and print the result."""
+    if bool(sql) == bool(named):
+        raise Failure("give either SQL or --named NAME")
+    if as_csv and as_json:
+        raise Failure("give either --csv or --json")
+    chosen = target()
+    out = output.console()
+    if as_csv or as_json or chosen.local:
+        result = run_query(chosen, sql, named)
+    else:
+        with output.console(sys.stderr).status("running the query in Athena…"):
+            result = run_query(chosen, sql, named)
+    output.print_result(out, result.columns, result.rows, "csv" if as_csv else "json" if as_json else "table")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="appstore-archive")
+
+
+if __name__ == "__main__":
+    main()

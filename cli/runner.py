@@ -1,0 +1,67 @@
+"""`run` and `verify --repair`: start a run (deployed: async invoke + logs; local: in-process) and show its progress."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from cli import follow, localrun
+from cli.plan import planned_months
+from cli.progress import RunDisplay
+from cli.target import Target
+
+FOLLOW_SECONDS = 20 * 60.0  # the function's 15-minute timeout, plus time in the asynchronous queue
+LOOKBEHIND_MS = 60_000  # log events are read from a minute before the invoke (clock skew)
+
+
+def execute(
+    target: Target,
+    event: dict[str, Any],
+    out: Console,
+    *,
+    detach: bool = False,
+    timeout: float = FOLLOW_SECONDS,
+    poll: float = 2.0,
+) -> bool:
+    """Run the function with the event and show its progress; True when the run succeeded (or was only started)."""
+    planned = planned_months(target, event)
+    shown = json.dumps(event, separators=(",", ": "))
+    span = f" ({planned[0]} … {planned[-1]})" if len(planned) > 1 else ""
+    out.print(f"{escape(target.label)}: event {escape(shown)}, {len(planned)} month(s) planned{span}")
+    if target.local:
+        return _local(target, event, out, planned)
+    assert target.function is not None
+    since = int(time.time() * 1000) - LOOKBEHIND_MS
+    request_id = follow.start(target.lambda_(), target.function, event)
+    out.print(f"started run {request_id} (asynchronous invoke of {escape(target.function)})")
+    if detach:
+        return True
+    run = follow.RunLog(request_id)
+    group = f"/aws/lambda/{target.function}"
+    with RunDisplay(out, planned, "run") as display:
+        follow.follow(target.logs(), group, run, since, display.month, timeout, poll)
+    if not run.ended:
+        out.print(f"[bold red]no end of run {request_id} in {group} after {timeout:.0f} s[/]; the run may still be going")
+        return False
+    return _verdict(out, display, run.errors)
+
+
+def _local(target: Target, event: dict[str, Any], out: Console, planned: list[str]) -> bool:
+    """The handler in this process against the local stack."""
+    with RunDisplay(out, planned, "run (local)") as display:
+        error = localrun.run_local(target, event, display.month)
+    return _verdict(out, display, [error] if error else [])
+
+
+def _verdict(out: Console, display: RunDisplay, errors: list[str]) -> bool:
+    """Print the outcome counts and the run's errors; True when nothing failed."""
+    failed = bool(errors or display.failed)
+    colour = "bold red" if failed else "green"
+    out.print(f"[{colour}]run {'failed' if failed else 'succeeded'}[/]: {escape(display.summary())}")
+    for error in errors:
+        out.print(f"  [red]{escape(error)}[/]")
+    return not failed

@@ -1,0 +1,102 @@
+"""`status` against the local stack (state file) and a stack in moto server (outputs, metric, alarms)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from archiver.months import Month
+from tests.cli.conftest import as_json, aws_clients, invoke
+from tests.cli.healthy import Healthy
+from tests.cli.remote import deploy
+
+
+def _states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    return {m["month"]: m["state"] for m in report["months"]}
+
+
+def test_local_status_shows_each_state_and_the_archived_months_figures(local, healthy: Healthy) -> None:
+    stack, state = local
+    healthy.marker("deferred", Month(2023, 11))
+    quarantine = f"{healthy.prefix}quarantine/sales/year=2023/month=10/{'ab' * 32}-sales_2023_10.zip"
+    healthy.s3.put_object(Bucket=healthy.bucket, Key=quarantine, Body=b"not a report")
+    stack.env["START_MONTH"] = "2023-09"
+    state.write_text(state.read_text().replace('"START_MONTH": "2018-01"', '"START_MONTH": "2023-09"'))
+    report = as_json(invoke("status", "--state-file", str(state), "--json"))
+    states = _states(report)
+    assert states["2023-09"] == "missing"
+    assert states["2023-10"] == "quarantined"
+    assert states["2023-11"] == "deferred"
+    assert states["2023-12"] == "not_found"
+    assert [states[m] for m in ("2024-01", "2024-02", "2024-03")] == ["archived"] * 3
+    january = next(m for m in report["months"] if m["month"] == "2024-01")
+    assert january["rows"] == 3
+    assert january["bytes"] > 0
+    assert january["archived_at"].startswith(str(datetime.now(UTC).year))
+    assert "alarms" not in report  # the local stack has none
+
+
+def test_local_status_as_a_calendar(local, healthy: Healthy) -> None:
+    _, state = local
+    result = invoke("status", "--state-file", str(state))
+    assert result.exit_code == 0
+    assert "Archive calendar" in result.stdout
+    assert "2024" in result.stdout
+    assert "Archived months" in result.stdout
+
+
+def test_no_local_stack_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = invoke("status", "--state-file", str(tmp_path / "stack.json"))
+    assert result.exit_code == 2
+    assert "no local stack is running" in result.stderr
+    assert "make demo DEMO_ARGS=--keep-running" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_stale_state_file_is_reported(local, tmp_path: Path) -> None:
+    _, state = local
+    stale = tmp_path / "stale.json"
+    stale.write_text(state.read_text().replace('"pid": ', '"pid": 99999999, "old_pid": '))
+    result = invoke("status", "--state-file", str(stale))
+    assert result.exit_code == 2
+    assert "not running any more" in result.stderr
+
+
+def test_stack_status_reads_outputs_metric_and_alarms(local, healthy: Healthy, moto_url: str, monkeypatch) -> None:
+    stack, _ = local
+    clients = aws_clients(moto_url)
+    name = deploy(clients, healthy, stack.env)
+    succeeded = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    clients["cloudwatch"].put_metric_data(
+        Namespace="AppstoreArchive",
+        MetricData=[
+            {
+                "MetricName": "RunSucceeded",
+                "Dimensions": [{"Name": "service", "Value": "appstore-archiver"}],
+                "Timestamp": succeeded,
+                "Value": 1,
+            }
+        ],
+    )
+    for alarm in ("run-failed", "archive-stale"):
+        clients["cloudwatch"].put_metric_alarm(
+            AlarmName=f"{name}-{alarm}", MetricName="RunFailed", Namespace="AppstoreArchive", Statistic="Sum", Period=3600,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )  # fmt: skip
+    clients["cloudwatch"].set_alarm_state(AlarmName=f"{name}-run-failed", StateValue="ALARM", StateReason="a run failed")
+    clients["cloudwatch"].set_alarm_state(AlarmName=f"{name}-archive-stale", StateValue="OK", StateReason="fine")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    report = as_json(invoke("status", "--stack", name, "--region", "us-east-1", "--json"))
+    assert report["target"] == f"stack {name} (us-east-1)"
+    assert report["archive"] == f"s3://{healthy.bucket}/{healthy.prefix}"
+    assert _states(report)["2024-02"] == "archived"
+    assert report["last_successful_run"].startswith(succeeded.isoformat()[:13])
+    assert [a["name"] for a in report["alarms"]] == [f"{name}-run-failed"]
+
+
+def test_unknown_stack_is_one_line_and_exit_2(moto_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    result = invoke("status", "--stack", "no-such-stack", "--region", "us-east-1")
+    assert result.exit_code == 2
+    assert "no-such-stack" in result.stderr
+    assert "Traceback" not in result.output
