@@ -87,7 +87,10 @@ def _literal(text: str) -> str:
 
 def _duck_type(hive_type: str) -> str:
     """The DuckDB type of a Glue (Hive) column type."""
-    lowered = hive_type.strip().lower()
+    lowered = hive_type.strip().lower().replace(" ", "")
+    if lowered.startswith("map<") and lowered.endswith(">"):
+        key, _, value = lowered[4:-1].partition(",")
+        return f"MAP({_duck_type(key)}, {_duck_type(value)})"
     return "VARCHAR" if lowered.startswith(("string", "varchar", "char")) else lowered.upper()
 
 
@@ -98,6 +101,40 @@ def _split_s3(location: str) -> tuple[str, str]:
         raise AthenaError(f"not an S3 location: {location!r}")
     prefix = parsed.path.lstrip("/")
     return parsed.netloc, prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def _csv_source(pattern: str, columns: list[tuple[str, str]], keys: list[tuple[str, str]], serde: dict[str, str], skip: int) -> str:
+    """read_csv over the files as OpenCSVSerDe reads them: by position, strings never NULL, the table's quote and escape."""
+    spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
+    strings = ", ".join(_literal(name) for name, kind in columns if kind == "VARCHAR")
+    quote = serde.get("quoteChar", '"')
+    options = [
+        f"columns = {{{spec}}}",
+        "header = false",
+        f"skip = {skip}",
+        f"delim = {_literal(serde.get('separatorChar', ','))}",
+        f"quote = {_literal(quote)}",
+        f"escape = {_literal(serde.get('escapeChar', OPENCSV_ESCAPE))}",
+        f"force_not_null = [{strings}]",
+        "null_padding = true",
+        "auto_detect = false",
+        *_hive(keys),
+    ]
+    return f"read_csv({_literal(pattern)}, {', '.join(options)})"
+
+
+def _json_source(pattern: str, columns: list[tuple[str, str]], keys: list[tuple[str, str]]) -> str:
+    """read_json over JSON Lines files as the JSON SerDe reads them: one object a line, columns by name."""
+    spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
+    options = [f"columns = {{{spec}}}", "format = 'newline_delimited'", *_hive(keys)]
+    return f"read_json({_literal(pattern)}, {', '.join(options)})"
+
+
+def _hive(keys: list[tuple[str, str]]) -> list[str]:
+    """The hive-partitioning options for a table's partition keys."""
+    if not keys:
+        return ["hive_partitioning = false"]
+    return ["hive_partitioning = true", "hive_types = {" + ", ".join(f"{_literal(name)}: {kind}" for name, kind in keys) + "}"]
 
 
 class LocalAthena:
@@ -116,32 +153,48 @@ class LocalAthena:
         self.refresh()
 
     def refresh(self) -> None:
-        """Download the registered partitions' objects again and (re)create the table's view."""
-        table = self.glue.get_table(DatabaseName=self.database, Name=self.table)["Table"]
+        """Download the registered partitions' objects of every table in the database again and (re)create their views."""
+        shutil.rmtree(self.data, ignore_errors=True)
+        pages = self.glue.get_paginator("get_tables").paginate(DatabaseName=self.database)
+        others = sorted(t["Name"] for page in pages for t in page["TableList"] if t["Name"] != self.table)
+        for name in [self.table, *others]:
+            keys, partitions, files = self._load(name)
+            if name == self.table:
+                self.partition_keys, self.partitions, self.files = keys, partitions, files
+
+    def _load(self, name: str) -> tuple[list[str], list[list[str]], int]:
+        """One table's view over its downloaded partitions: partition keys, partition values, file count."""
+        table = self.glue.get_table(DatabaseName=self.database, Name=name)["Table"]
         descriptor = table["StorageDescriptor"]
         columns = [(c["Name"], _duck_type(c.get("Type", "string"))) for c in descriptor.get("Columns", [])]
         keys = [(k["Name"], _duck_type(k.get("Type", "string"))) for k in table.get("PartitionKeys", [])]
-        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=self.table)
+        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=name)
         registered = [(p["Values"], p["StorageDescriptor"]["Location"]) for page in pages for p in page["Partitions"]]
         if not keys:
             registered = [([], descriptor["Location"])]
-        shutil.rmtree(self.data, ignore_errors=True)
+        root = self.data / name
         jobs: list[tuple[str, str, Path]] = []
         for values, location in sorted(registered):
             if any("/" in v or v in ("", ".", "..") for v in values):
                 raise AthenaError(f"unsupported partition values {values}")
-            folder = self.data.joinpath(*(f"{name}={value}" for (name, _), value in zip(keys, values, strict=True)))
+            folder = root.joinpath(*(f"{key}={value}" for (key, _), value in zip(keys, values, strict=True)))
             folder.mkdir(parents=True, exist_ok=True)
             bucket, prefix = _split_s3(location)
             for key in self._objects(bucket, prefix):
                 jobs.append((bucket, key, folder / key[len(prefix) :]))
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda job: self.s3.download_file(job[0], job[1], str(job[2])), jobs))
-        self.partition_keys, self.partitions = [name for name, _ in keys], [values for values, _ in sorted(registered) if keys]
-        self.files = len(jobs)
-        serde = descriptor.get("SerdeInfo", {}).get("Parameters", {})
+        serde = descriptor.get("SerdeInfo", {})
+        pattern = str(root) + "/*" * (len(keys) + 1)
         skip = int(table.get("Parameters", {}).get("skip.header.line.count", "0"))
-        self._create_view(columns, keys, serde, skip)
+        if not jobs:
+            source = ""
+        elif "json" in serde.get("SerializationLibrary", "").lower():
+            source = _json_source(pattern, columns, keys)
+        else:
+            source = _csv_source(pattern, columns, keys, serde.get("Parameters", {}), skip)
+        self._create_view(name, columns, keys, source)
+        return [k for k, _ in keys], [values for values, _ in sorted(registered) if keys], len(jobs)
 
     def _objects(self, bucket: str, prefix: str) -> list[str]:
         """The data files directly under a location (Athena skips names starting with _ or .)."""
@@ -149,34 +202,12 @@ class LocalAthena:
         keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
         return [k for k in keys if not k[len(prefix) :].startswith(("_", ".")) and not k.endswith("/")]
 
-    def _create_view(self, columns: list[tuple[str, str]], keys: list[tuple[str, str]], serde: dict[str, str], skip: int) -> None:
-        """The view over the downloaded files: Glue columns by position, then the partition keys."""
-        names = ", ".join(_ident(name) for name, _ in [*columns, *keys])
-        if self.files == 0:
-            nulls = ", ".join(f"CAST(NULL AS {kind}) AS {_ident(name)}" for name, kind in [*columns, *keys])
-            source = f"(SELECT {nulls} WHERE false)"
-        else:
-            pattern = str(self.data) + "/*" * (len(keys) + 1)
-            spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
-            strings = ", ".join(_literal(name) for name, kind in columns if kind == "VARCHAR")
-            hive = ", ".join(f"{_literal(name)}: {kind}" for name, kind in keys)
-            quote = serde.get("quoteChar", '"')
-            options = [
-                f"columns = {{{spec}}}",
-                "header = false",
-                f"skip = {skip}",
-                f"delim = {_literal(serde.get('separatorChar', ','))}",
-                f"quote = {_literal(quote)}",
-                f"escape = {_literal(serde.get('escapeChar', OPENCSV_ESCAPE))}",
-                f"force_not_null = [{strings}]",
-                "null_padding = true",
-                "auto_detect = false",
-                f"hive_partitioning = {'true' if keys else 'false'}",
-            ]
-            if keys:
-                options.append(f"hive_types = {{{hive}}}")
-            source = f"read_csv({_literal(pattern)}, {', '.join(options)})"
-        view = f"{_ident(self.database)}.{_ident(self.table)}"
+    def _create_view(self, name: str, columns: list[tuple[str, str]], keys: list[tuple[str, str]], source: str) -> None:
+        """The view over a table's downloaded files: Glue columns, then the partition keys (no rows without files)."""
+        names = ", ".join(_ident(column) for column, _ in [*columns, *keys])
+        if not source:
+            source = "(SELECT " + ", ".join(f"CAST(NULL AS {kind}) AS {_ident(c)}" for c, kind in [*columns, *keys]) + " WHERE false)"
+        view = f"{_ident(self.database)}.{_ident(name)}"
         # Names are quoted identifiers and paths quoted literals; nothing here comes from a query.
         self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {names} FROM {source}")  # noqa: S608
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.template.load import TEMPLATE_PATH, Context, function_environment, load_template, resource
+from infra.template.load import TEMPLATE_PATH, Context, function_environment, load_template, resource, resources_of_type
 
 if TYPE_CHECKING:
     from archiver.service import Clients
@@ -62,6 +62,7 @@ def provision(
     secret = properties("ArchiverSecret")
     clients.secrets.create_secret(Name=secret_name, Description=secret["Description"], SecretString=secret["SecretString"])
     clients.glue.create_database(DatabaseInput=properties("GlueDatabase")["DatabaseInput"])
-    table_props = properties("SalesTable")
-    clients.glue.create_table(DatabaseName=table_props["DatabaseName"], TableInput=table_props["TableInput"])
+    for logical_id in resources_of_type(document, "AWS::Glue::Table"):  # sales, then each schema-free report type
+        table_props = properties(logical_id)
+        clients.glue.create_table(DatabaseName=table_props["DatabaseName"], TableInput=table_props["TableInput"])
     return function_environment(context)

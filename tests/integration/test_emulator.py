@@ -161,7 +161,7 @@ def test_report_link_padded_and_unpadded(emu: AppstoreEmulator) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["sales/2018/1", "sales/2017/12", "sales/2024/7", "sales/2031/1", "earnings/2024/3", "subscription/2024/3"]
+    "path", ["sales/2018/1", "sales/2017/12", "sales/2024/7", "sales/2031/1", "earnings/2024/5", "subscription/2024/7"]
 )
 def test_report_not_found(emu: AppstoreEmulator, path: str) -> None:
     response = report(emu, path)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from archiver.reports import REPORT_TYPES
 from infra.template.load import REPO_ROOT, function_environment, resource, resources_of_type
 from tests.template.conftest import EXISTING_SECRET, PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -25,6 +26,7 @@ ENVIRONMENT_CONTRACT: tuple[str, ...] = (
     "APPSTORE_REPORT_URL",
     "APPSTORE_SCOPE",
     "DOWNLOAD_ALLOWED_HOSTS",
+    "REPORTS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -135,6 +137,7 @@ def test_environment_defaults(resolver: Resolver) -> None:
         "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
         "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
         "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+        "REPORTS": "sales,earnings,earnings_yearly,subscription",
         "POWERTOOLS_SERVICE_NAME": "appstore-archiver",
         "POWERTOOLS_METRICS_NAMESPACE": "AppstoreArchive",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -274,12 +277,15 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         "arn:aws:glue:us-east-1:123456789012:catalog",
         "arn:aws:glue:us-east-1:123456789012:database/appstore_archive",
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales",
+        "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_earnings",
+        "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_earnings_yearly",
+        "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_subscription",
     ]
 
     rollback = [s for s in statements.values() if "s3:DeleteObjectVersion" in as_list(s["Action"])]
     assert len(rollback) == 1
     assert as_list(rollback[0]["Action"]) == ["s3:DeleteObjectVersion"]
-    assert as_list(rollback[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}sales/*"]
+    assert as_list(rollback[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}{r.name}/*" for r in REPORT_TYPES]
 
     allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket", "s3:DeleteObjectVersion"}
     assert granted <= allowed | {"secretsmanager:GetSecretValue"}
@@ -299,6 +305,7 @@ def test_translated_role_carries_the_same_scoped_statements(
         for target in as_list(statement["Resource"])
     }
     bucket = PHYSICAL_IDS["ArchiveBucket"]
-    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", f"arn:aws:s3:::{bucket}/appstore/sales/*"}
+    curated = {f"arn:aws:s3:::{bucket}/appstore/{r.name}/*" for r in REPORT_TYPES}
+    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", *curated}
     send = [s for s in statements if as_list(s["Action"]) == ["sqs:SendMessage"]]
     assert [s["Resource"] for s in send] == ["arn:aws:sqs:us-east-1:123456789012:invoke-failures"]

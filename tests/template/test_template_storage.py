@@ -10,9 +10,12 @@ import pytest
 
 from archiver import schema
 from archiver.convert import CuratedDialect
+from archiver.reports import BY_NAME, JSON_COLUMNS
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
+#: The schema-free report types' Glue tables by report type.
+JSON_TABLES = {"earnings": "EarningsTable", "earnings_yearly": "EarningsYearlyTable", "subscription": "SubscriptionTable"}
 BUCKETS = ("ArchiveBucket", "AccessLogsBucket", "AthenaResultsBucket")
 BUCKET_POLICIES = {
     "ArchiveBucket": "ArchiveBucketPolicy",
@@ -202,7 +205,8 @@ def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], res
         properties = definition["Properties"]
         assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert properties["Database"] == {"Ref": "GlueDatabase"}
-        assert '"${GlueDatabase}"."${SalesTable}"' in properties["QueryString"]["Fn::Sub"]
+        tables = ("SalesTable", *JSON_TABLES.values())
+        assert any(f'"${{GlueDatabase}}"."${{{table}}}"' in properties["QueryString"]["Fn::Sub"] for table in tables)
 
 
 def test_typed_view_query(resolver: Resolver) -> None:
@@ -224,6 +228,11 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
     connection.execute("CREATE SCHEMA appstore_archive")
     columns = [*schema.CANONICAL_COLUMNS, *schema.PARTITION_KEYS]
     connection.execute(f"CREATE TABLE appstore_archive.sales ({', '.join(f'{c} VARCHAR' for c in columns)})")
+    for report in JSON_TABLES:
+        keys = ", ".join(f"{k} VARCHAR" for k in BY_NAME[report].partition_keys)
+        connection.execute(
+            f"CREATE TABLE appstore_archive.sales_{report} (section VARCHAR, line BIGINT, fields MAP(VARCHAR, VARCHAR), {keys})"
+        )
     rows = [
         {"transaction_time": "2024-03-05 10:11:12 UTC", "transaction_type": "Charge", "units": "1"},
         {"transaction_time": "bogus", "transaction_type": "Refund", "units": "", "sales_price": "n/a"},
@@ -249,3 +258,50 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
     assert str(typed["Charge"][1]) == "0.990000"
     assert str(typed["Charge"][2]) == "2024-03-05 10:11:12"
     assert typed["Refund"] == (None, None, None), "malformed values become NULL, not errors"
+
+
+# --- the schema-free report tables -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("report", sorted(JSON_TABLES))
+def test_json_table_columns_serde_and_partitions_match_the_code(template: dict[str, Any], report: str) -> None:
+    table_input = resource(template, JSON_TABLES[report])["Properties"]["TableInput"]
+    storage = table_input["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(JSON_COLUMNS)
+    assert tuple(k["Name"] for k in table_input["PartitionKeys"]) == BY_NAME[report].partition_keys
+    assert all(k["Type"] == "string" for k in table_input["PartitionKeys"])
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert storage["SerdeInfo"]["Parameters"] == {"case.insensitive": "false", "ignore.malformed.json": "false"}
+    assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    assert storage["Compressed"] is True
+    assert table_input["Parameters"]["classification"] == "json"
+    assert "PartitionProjection" not in str(table_input)
+
+
+@pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
+@pytest.mark.parametrize("report", sorted(JSON_TABLES))
+def test_json_table_name_and_location_follow_the_layout(resolver: Resolver, parameter_set: str, report: str) -> None:
+    parameters = PARAMETER_SETS[parameter_set]
+    context = resolver(parameters)
+    table_input = context.resolve(resource(context.template, JSON_TABLES[report])["Properties"]["TableInput"])
+    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    prefix = context.parameters["ArchivePrefix"]
+    assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{BY_NAME[report].table_prefix(prefix)}"
+    assert table_input["Name"] == BY_NAME[report].table_name("sales")
+    assert context.ref(JSON_TABLES[report]) == BY_NAME[report].table_name("sales")
+
+
+def test_every_json_table_has_a_named_query_reading_fields_by_name(template: dict[str, Any]) -> None:
+    queries = [d["Properties"]["QueryString"]["Fn::Sub"] for d in resources_of_type(template, "AWS::Athena::NamedQuery").values()]
+    for logical_id in JSON_TABLES.values():
+        assert any(f'."${{{logical_id}}}"' in sql and "element_at(fields, '" in sql for sql in queries), logical_id
+
+
+def test_reports_parameter_accepts_exactly_the_code_table(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["Reports"]
+    assert parameter["Default"] == ",".join(BY_NAME)
+    pattern = re.compile(parameter["AllowedPattern"])
+    for good in ("sales", "earnings_yearly,sales", ",".join(BY_NAME)):
+        assert pattern.fullmatch(good)
+    for bad in ("", "sales,", "Sales", "sales, earnings", "payments"):
+        assert not pattern.fullmatch(bad)

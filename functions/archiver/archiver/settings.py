@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from archiver.months import Month
+from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 
 DEFAULTS: dict[str, str] = {
     "ARCHIVE_PREFIX": "appstore/",
@@ -16,6 +17,7 @@ DEFAULTS: dict[str, str] = {
     "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
     "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
     "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+    "REPORTS": DEFAULT_REPORTS,
 }
 REQUIRED: tuple[str, ...] = ("SECRET_ID", "ARCHIVE_BUCKET", "GLUE_DATABASE", "GLUE_TABLE")
 # Every variable of the function's environment contract (template tests compare against it).
@@ -41,6 +43,7 @@ class Settings:
     report_url: str
     scope: str
     allowed_hosts: tuple[str, ...]
+    reports: tuple[ReportType, ...] = REPORT_TYPES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +68,10 @@ class Settings:
         hosts = tuple(h.strip().lower() for h in get("DOWNLOAD_ALLOWED_HOSTS").split(",") if h.strip())
         if not hosts:
             raise ConfigError("DOWNLOAD_ALLOWED_HOSTS must name at least one host pattern")
+        try:
+            reports = parse_reports(get("REPORTS"))
+        except ReportsError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             secret_id=env["SECRET_ID"].strip(),
             bucket=env["ARCHIVE_BUCKET"].strip(),
@@ -77,4 +84,5 @@ class Settings:
             report_url=get("APPSTORE_REPORT_URL").rstrip("/"),
             scope=get("APPSTORE_SCOPE"),
             allowed_hosts=hosts,
+            reports=reports,
         )

@@ -44,6 +44,8 @@ def _admin_action(emu: AppstoreEmulator, method: str, action: str, p: dict[str, 
         emu.inject(p.pop("endpoint"), p.pop("fault"), int(p.pop("times", 1)), **p)
     elif method == "POST" and action == "months":
         emu.set_month(int(p.pop("year")), int(p.pop("month")), **p)
+    elif method == "POST" and action == "report-answers":
+        emu.set_report_answer(str(p["report"]), str(p["answer"]))
     elif method == "POST" and action == "restate":
         return {"revision": emu.restate(int(p["year"]), int(p["month"]))}
     elif method == "POST" and action == "expire-tokens":

@@ -96,3 +96,17 @@ class MonthState(EmulatorState):
                 self.s3.upload_fileobj(spool, self.bucket, key)
             self._cache[(year, month)] = (options, key)
             return key
+
+    def set_report_answer(self, report: str, answer: str) -> None:
+        """How link requests for a report type are answered: 'file', 'not_found' or 'unsupported' (400 request scope)."""
+        from infra.local.emulator.others import ANSWERS
+
+        if report not in ("sales", "earnings", "earnings_yearly", "subscription") or answer not in ANSWERS:
+            raise ValueError(f"unknown report type {report!r} or answer {answer!r}; answers: {list(ANSWERS)}")
+        with self._lock:
+            self._answers[report] = answer
+
+    def report_answer(self, report: str) -> str:
+        """The configured answer for a report type ('file' unless set)."""
+        with self._lock:
+            return self._answers.get(report, "file")

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from infra.local.emulator.faults import common_fault
 from infra.local.emulator.oauth import authorize
+from infra.local.emulator.others import other_key, parse_path
 from infra.local.emulator.replies import Reply, json_reply, text_reply
 
 if TYPE_CHECKING:
     from infra.local.emulator.core import AppstoreEmulator
 
-REPORT_TYPES = ("sales", "earnings", "subscription")
+REPORT_TYPES = ("sales", "earnings", "subscription")  # the first part of a link path
 
 
 def report_reply(emu: AppstoreEmulator, method: str, path: str, headers: dict[str, str]) -> Reply:
@@ -28,15 +29,22 @@ def report_reply(emu: AppstoreEmulator, method: str, path: str, headers: dict[st
     reply = json_reply(401, {"message": "Unauthorized"}) if name == "invalid_token" else authorize(emu, headers)
     if reply is not None:
         return reply
-    parts = path[len(emu.report_path) :].strip("/").split("/")
-    if len(parts) != 3 or parts[0] not in REPORT_TYPES or not (parts[1].isdigit() and parts[2].isdigit()):
+    relative = path[len(emu.report_path) :].strip("/")
+    parsed = parse_path(relative.split("/"))
+    if parsed is None or emu.report_answer(parsed[0]) == "unsupported":
         return text_reply(400, f"Unable to fetch the request scope for uri = {path}")
-    kind, year, month = parts[0], int(parts[1]), int(parts[2])
+    kind, year, month = parsed
     if name == "not_found_404":
         return text_reply(404, "Report not found")
-    if name == "report_not_found" or kind != "sales" or not emu.has_report(year, month):
-        return text_reply(400, f"Report not found for {kind}/{year}/{month}")
-    url = emu.presign(emu.object_key(year, month), expired=name == "expired_link")
+    key: str | None = None
+    if name != "report_not_found" and emu.report_answer(kind) == "file":
+        if kind != "sales":
+            key = other_key(emu, kind, year, month)
+        elif month is not None and emu.has_report(year, month):
+            key = emu.object_key(year, month)
+    if key is None:
+        return text_reply(400, f"Report not found for {relative}")
+    url = emu.presign(key, expired=name == "expired_link")
     if name == "redirect":
         return Reply(302, b"", {"Location": str(options.get("location", url))})
     if name == "json_url":

@@ -33,6 +33,8 @@ class EmulatorState:
             self._download_headers: list[dict[str, str]] = []
             self._recent: deque[float] = deque()
             self._cache: dict[tuple[int, int], tuple[MonthOptions, str]] = {}
+            self._other_cache: dict[tuple[str, int, int | None, int], str | None] = {}
+            self._answers: dict[str, str] = {}
             self._offset = 0.0
 
     def now(self) -> float:

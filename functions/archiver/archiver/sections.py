@@ -1,0 +1,127 @@
+"""Schema-free curation: any CSV report, single table or titled blocks, as gzip JSON Lines of its rows.
+
+Rules (README "Report types" repeats them for readers of the tables):
+- The file is gzip, a ZIP holding one CSV (archiver.convert.open_csv), or plain text; UTF-8 with or
+  without a BOM. Records are RFC 4180 CSV; a newline inside quotes stays in the value.
+- A record with no non-empty field is blank; blank records separate blocks.
+- At the start of a block, records with at most one non-empty field are title lines; the first
+  record with two or more is the block's header, and every record after it is a data row. A block
+  of title lines only (a preamble such as `Earnings Report` or a date range) yields no rows.
+- Inside the rows, a record of exactly one field (no comma at all), when the header has two or
+  more and the next record is non-blank, is a title that starts a new table (a `Detail` line with
+  no blank line before it); followed by a blank record or the end, it is a (narrow) data row.
+- A block whose first title is `Notes` holds notes: each record is a row of section `Notes` with
+  its values under `Note`, `Note (2)`, ...
+- Section: null when the file has one table; otherwise the table's last title line (null if none).
+- Keys are the header names as served. An empty name becomes `(column N)` (N 1-based); a repeated
+  name (compared case-insensitively) gets ` (2)`, ` (3)`, ... A row narrower than its header has
+  the missing trailing values empty; a wider row keeps its extra values under `(column N)`.
+- `line` is the 1-based line of the decompressed file on which the row's record starts.
+- A file with no table (no header row anywhere) is a ReportFormatError, as is an undecodable one.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from archiver.convert import GZIP_MAGIC, ZIP_MAGIC, ReportFormatError, _HashingWriter, open_csv
+from archiver.sectionparse import Header, Row, items
+
+# Changes whenever the JSON Lines layout changes, so older curated files get rewritten (curated `columns` metadata).
+FORMAT_FINGERPRINT = hashlib.sha256(b"section,line,fields;jsonl;v1").hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of the file: its name, header (as keyed), first line and data rows written."""
+
+    name: str | None
+    header: tuple[str, ...]
+    line: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class Sectioned:
+    """Facts about a curated JSON Lines file that was written."""
+
+    rows: int
+    size: int
+    sha256: str
+    sections: tuple[Section, ...]
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream that fails once more than `limit` decompressed bytes were read."""
+
+    def __init__(self, source: IO[bytes], limit: int | None) -> None:
+        self._source, self._limit, self.read_bytes = source, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._source.read(len(buffer))
+        self.read_bytes += len(data)
+        if self._limit is not None and self.read_bytes > self._limit:
+            raise ReportFormatError(f"report decompresses to more than {self._limit} bytes")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@contextmanager
+def open_payload(path: Path) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of a gzip or single-CSV ZIP file, or the file itself when it is neither."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith(GZIP_MAGIC) or head == ZIP_MAGIC:
+        with open_csv(path) as raw:
+            yield raw
+    else:
+        with open(path, "rb") as plain:
+            yield plain
+
+
+@contextmanager
+def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Header | Row]]:
+    """The headers and rows of the decompressed, decoded file; failures as ReportFormatError."""
+    try:
+        with open_payload(source) as raw:
+            yield items(io.TextIOWrapper(io.BufferedReader(_Capped(raw, max_bytes)), encoding="utf-8-sig", newline=""))
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise ReportFormatError(f"report could not be decompressed completely: {type(exc).__name__}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError(f"report is not valid UTF-8 (byte offset {exc.start})") from None
+    except csv.Error as exc:
+        raise ReportFormatError(f"report is not valid CSV: {exc}") from None
+
+
+def curate_sections(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Sectioned:
+    """Write the rows of `source` as gzip JSON Lines `{"section", "line", "fields"}` into `target`."""
+    with _items(source, max_bytes) as found:  # first pass: is there more than one table?
+        tables = sum(isinstance(item, Header) for item in found)
+    if tables == 0:
+        raise ReportFormatError("report holds no table: no header row of two or more names")
+    sink = _HashingWriter(target)
+    sections: list[Section] = []
+    with _items(source, max_bytes) as found, gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
+        for item in found:
+            if isinstance(item, Header):
+                name = item.title if tables > 1 else None
+                sections.append(Section(name, item.keys, item.line, 0))
+                continue
+            record = {"section": name, "line": item.line, "fields": item.fields}
+            packed.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+            sections[-1] = replace(sections[-1], rows=sections[-1].rows + 1)
+    return Sectioned(sum(s.rows for s in sections), sink.size, sink.digest.hexdigest(), tuple(sections))

@@ -1,0 +1,43 @@
+"""The local Athena stand-in over the schema-free report tables: map access by served header name, sections, partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiver.months import Month
+from infra.local.athena import LocalAthena
+from infra.local.stack import DATABASE, TABLE, LocalStack
+from tests.integration.jsontables import archive_every_json_type
+
+pytestmark = pytest.mark.integration
+
+
+def test_json_tables_read_by_header_name(stack: LocalStack, tmp_path: Path) -> None:
+    month = Month(2024, 6)
+    rows = archive_every_json_type(stack, month, tmp_path)
+    assert rows == {"earnings": 3, "earnings_yearly": 2 + 3 + 36, "subscription": 60}
+    with LocalAthena(stack.clients.glue, stack.clients.s3, DATABASE, TABLE) as athena:
+        result = athena.query(
+            "SELECT year, month, fields['Marketplace'], fields['Payment Amount'], element_at(fields, 'No Such Column') "
+            f"FROM {TABLE}_earnings ORDER BY line"
+        )
+        assert result.rows[0] == ("2024", "05", "Amazon.com", result.rows[0][3], None)
+        assert "," in result.rows[0][3] or result.rows[0][3].replace(".", "").isdigit()
+        sections = athena.query(f"SELECT section, count(*), min(line) FROM {TABLE}_earnings_yearly GROUP BY 1 ORDER BY 3")
+        assert sections.rows == [("Notes", 2, 6), ("Summary", 3, 11), ("Detail", 36, 17)]
+        refunds = athena.query(f"SELECT fields['Refunds'] FROM {TABLE}_earnings_yearly WHERE section = 'Summary' ORDER BY line")
+        assert all(value.startswith("(") and value.endswith(")") for (value,) in refunds.rows), "negatives kept as served"
+        partitions = athena.query(f"SELECT DISTINCT year FROM {TABLE}_earnings_yearly")
+        assert partitions.rows == [("2023",)]
+        subscription = athena.query(f"SELECT count(*), sum(CAST(fields['Started'] AS integer)) FROM {TABLE}_subscription")
+        assert subscription.rows[0][0] == 60
+        named = athena.run_named("Columns seen per report type and section")
+        assert {(row[0], row[1]) for row in named.rows} == {
+            ("earnings", None),
+            ("earnings_yearly", "Notes"),
+            ("earnings_yearly", "Summary"),
+            ("earnings_yearly", "Detail"),
+            ("subscription", None),
+        }

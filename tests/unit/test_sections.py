@@ -1,0 +1,162 @@
+"""Schema-free curation: sections, keys, line numbers, values as served, and what is refused."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.convert import ReportFormatError
+from archiver.sectionparse import keyed
+from archiver.sections import curate_sections
+
+SUMMARY = (
+    "Marketplace,From Date,To Date,Charge Units,Refund Units,Gross Earnings,Gross Earnings Currency Code,Refunds,"
+    "Refunds Currency Code,Adjustments,Adjustments Currency Code,Earnings Before Tax,Earnings Before Tax Currency Code"
+)
+EARNINGS_2014 = (
+    "Amazon Mobile App Distribution\r\n"
+    "Earnings Report\r\n"
+    "1/1/2014 - 1/31/2014\r\n"
+    "\r\n"
+    "Notes\r\n"
+    "Amounts are shown in the marketplace currency\r\n"
+    '"Refunds, adjustments and taxes are shown separately"\r\n'
+    "\r\n"
+    "Summary\r\n"
+    f"{SUMMARY}\r\n"
+    'Amazon.com,1/1/2014,1/31/2014,"3,121",12,"6,210.79",USD,(4.18),USD,0.00,USD,"6,206.61",USD\r\n'
+    "Amazon.de,1/1/2014,1/31/2014,40,0,79.60,EUR,0.00,EUR,0.00,EUR,79.60,EUR\r\n"
+    "\r\n"
+    "Detail\r\n"
+    "Marketplace,App,Units,Earnings\r\n"
+    'Amazon.com,"The ""Quiet"" Garden",5,(4.18)\r\n'
+)
+
+
+def run(tmp_path: Path, data: bytes, **options: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Curate `data`; the decoded JSON objects and the facts (checked against the written bytes)."""
+    source = tmp_path / "report.bin"
+    source.write_bytes(data)
+    target = io.BytesIO()
+    facts = curate_sections(source, target, **options)
+    packed = target.getvalue()
+    assert (facts.size, facts.sha256) == (len(packed), hashlib.sha256(packed).hexdigest())
+    lines = gzip.decompress(packed).decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    objects = [json.loads(line) for line in lines[:-1]]
+    assert facts.rows == len(objects) == sum(s.rows for s in facts.sections)
+    assert all(list(o) == ["section", "line", "fields"] for o in objects)
+    return objects, facts
+
+
+def test_the_2014_earnings_layout(tmp_path: Path) -> None:
+    objects, facts = run(tmp_path, EARNINGS_2014.encode())
+    assert [(s.name, s.line, s.rows) for s in facts.sections] == [("Notes", 5, 2), ("Summary", 10, 2), ("Detail", 15, 1)]
+    notes, summary, detail = objects[:2], objects[2:4], objects[4:]
+    assert notes[1] == {"section": "Notes", "line": 7, "fields": {"Note": "Refunds, adjustments and taxes are shown separately"}}
+    assert summary[0]["section"] == "Summary" and summary[0]["line"] == 11
+    assert list(summary[0]["fields"]) == SUMMARY.split(",")
+    assert summary[0]["fields"]["Charge Units"] == "3,121"
+    assert summary[0]["fields"]["Refunds"] == "(4.18)"
+    assert summary[0]["fields"]["Earnings Before Tax"] == "6,206.61"
+    assert summary[1]["fields"]["Marketplace"] == "Amazon.de"
+    assert detail == [
+        {
+            "section": "Detail",
+            "line": 16,
+            "fields": {"Marketplace": "Amazon.com", "App": 'The "Quiet" Garden', "Units": "5", "Earnings": "(4.18)"},
+        }
+    ]
+
+
+CASES: list[tuple[str, str, list[tuple[Any, int, dict[str, str]]]]] = [
+    ("one table: section null", "a,b\n1,2\n3,4\n", [(None, 2, {"a": "1", "b": "2"}), (None, 3, {"a": "3", "b": "4"})]),
+    ("titles above the only table: still null", "Earnings Report\n2024\n\nx,y\n1,2\n", [(None, 5, {"x": "1", "y": "2"})]),
+    (
+        "quoted newline kept, line of the record start",
+        'a,b\n"one\r\ntwo",2\n3,4\n',
+        [(None, 2, {"a": "one\r\ntwo", "b": "2"}), (None, 4, {"a": "3", "b": "4"})],
+    ),
+    ("values verbatim: spaces, quotes", 'a,b\n" x ","say ""hi"""\n', [(None, 2, {"a": " x ", "b": 'say "hi"'})]),
+    ("header names as served", " Payment Amount ,b\n1,2\n", [(None, 2, {" Payment Amount ": "1", "b": "2"})]),
+    ("duplicate names", "a,A,a,a (2)\n1,2,3,4\n", [(None, 2, {"a": "1", "A (2)": "2", "a (3)": "3", "a (2) (2)": "4"})]),
+    ("empty names", "a,,b,\n1,2,3,4\n", [(None, 2, {"a": "1", "(column 2)": "2", "b": "3", "(column 4)": "4"})]),
+    ("narrow rows padded", "a,b,c\n1,2\n2,3\n", [(None, 2, {"a": "1", "b": "2", "c": ""}), (None, 3, {"a": "2", "b": "3", "c": ""})]),
+    ("wide row keeps non-empty extras", "a,b\n1,2,,x\n", [(None, 2, {"a": "1", "b": "2", "(column 4)": "x"})]),
+    ("blank lines inside a table end it", "a,b\n1,2\n\n\n", [(None, 2, {"a": "1", "b": "2"})]),
+    ("comma-only lines are blank", "T1\na,b\n1,2\n,,\nT2\nc,d\n3,4\n", [("T1", 3, {"a": "1", "b": "2"}), ("T2", 7, {"c": "3", "d": "4"})]),
+    (
+        "title without a blank line before it",
+        "Summary\na,b\n1,2\nDetail\nc,d\n3,4\n",
+        [("Summary", 3, {"a": "1", "b": "2"}), ("Detail", 6, {"c": "3", "d": "4"})],
+    ),
+    ("a one-field last row is a row", "a,b\n1,2\nTotal\n", [(None, 2, {"a": "1", "b": "2"}), (None, 3, {"a": "Total", "b": ""})]),
+    ("untitled second table", "a,b\n1,2\n\nc,d\n3,4\n", [(None, 2, {"a": "1", "b": "2"}), (None, 5, {"c": "3", "d": "4"})]),
+    ("header-only table", "a,b\n", []),
+    ("a BOM is not part of the first name", "\ufeffa,b\n1,2\n", [(None, 2, {"a": "1", "b": "2"})]),
+    ("unicode kept", 'Titel,Preis\nÄpfel 🍎,"1,00"\n', [(None, 2, {"Titel": "Äpfel 🍎", "Preis": "1,00"})]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_layouts(tmp_path: Path, text: str, expected: list[tuple[Any, int, dict[str, str]]]) -> None:
+    objects, _ = run(tmp_path, text.encode())
+    assert [(o["section"], o["line"], o["fields"]) for o in objects] == expected
+
+
+def test_compressed_and_plain_inputs_give_the_same_file(tmp_path: Path) -> None:
+    plain = EARNINGS_2014.encode()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("earnings.csv", plain)
+    members = gzip.compress(plain[:100]) + gzip.compress(plain[100:])
+    digests = {run(tmp_path, data)[1].sha256 for data in (plain, gzip.compress(plain), members, archive.getvalue())}
+    assert len(digests) == 1
+
+
+def test_newlines_stay_inside_one_json_line(tmp_path: Path) -> None:
+    source = tmp_path / "r.csv"
+    source.write_bytes(b'a,b\n"x\ny\rz",2\n')
+    target = io.BytesIO()
+    curate_sections(source, target)
+    assert gzip.decompress(target.getvalue()).count(b"\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "no table"),
+        (b"Earnings Report\n\nNothing this month\n", "no table"),
+        (b"<html><body>Service Unavailable</body></html>\n", "no table"),
+        (b"a,b\n\xff\xfe,2\n", "not valid UTF-8"),
+        (b'a,b\n"open,2\n', "not valid CSV"),
+        (gzip.compress(b"a,b\n1,2\n" * 100)[:-20], "decompressed completely"),
+        (b"PK\x03\x04garbage", "ZIP"),
+    ],
+)
+def test_refused_inputs(tmp_path: Path, data: bytes, message: str) -> None:
+    source = tmp_path / "r.bin"
+    source.write_bytes(data)
+    with pytest.raises(ReportFormatError, match=message):
+        curate_sections(source, io.BytesIO())
+
+
+def test_decompressed_size_cap(tmp_path: Path) -> None:
+    data = gzip.compress(b"a,b\n" + b"1,2\n" * 10_000)
+    run(tmp_path, data, max_bytes=40_004)
+    with pytest.raises(ReportFormatError, match="more than 40003 bytes"):
+        run(tmp_path, data, max_bytes=40_003)
+
+
+def test_keyed_is_stable_and_unique() -> None:
+    names = ["x", "X", "", "x (2)", "x"]
+    keys = keyed(names)
+    assert len({k.casefold() for k in keys}) == len(keys)
+    assert keys == keyed(names)
