@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the seed; with --runs N it replays runs 1..N (default 1)")
     parser.add_argument("--max-violations", type=int, default=0, help="stop drawing runs after this many violations (0: never)")
     parser.add_argument("--broken", default=None, help=argparse.SUPPRESS)  # a deliberately broken archiver, for the soak's own test
+    parser.add_argument("--harsh", action="store_true", help="every run restates a month and fails every raw upload")
     args = parser.parse_args(argv)
-    with Soak(args.seed, broken=args.broken, report=lambda line: print(line, flush=True)) as soak:
+    with Soak(args.seed, broken=args.broken, harsh=args.harsh, report=lambda line: print(line, flush=True)) as soak:
         totals = soak.run(args.runs, args.minutes, args.max_violations)
     print(summary(args.seed, totals), flush=True)
     return 1 if totals.violations else 0

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 from infra.local.faultproxy import RESET, UNACKED, Call, Decision, glue_error, s3_error
-from soak.draw import AwsPlan
+from soak.draw import UPLOADS, AwsPlan
 
 
 def error_for(call: Call, kind: str) -> Decision:
@@ -50,8 +50,10 @@ class AwsFaults:
             self._calls[call.operation] += 1
             nth = self._calls[call.operation]
             kind: str | None = None
-            if plan.persistent and plan.persistent[0] == call.operation:
-                kind = plan.persistent[1]
+            if plan.persistent and plan.persistent_key in call.path:
+                operation, persistent = plan.persistent
+                if operation == call.operation or (operation == "s3.uploads" and call.operation in UPLOADS):
+                    kind = persistent
             for operation, number, targeted in plan.targeted:
                 if operation == call.operation and number == nth:
                     kind = targeted

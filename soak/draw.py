@@ -26,6 +26,7 @@ S3_OPERATIONS = (
     "DeleteObjectVersion",
 )
 GLUE_OPERATIONS = ("GetTable", "GetPartitions", "GetPartition", "CreatePartition", "UpdatePartition", "BatchCreatePartition")
+UPLOADS = ("s3.PutObject", "s3.CreateMultipartUpload", "s3.UploadPart", "s3.CompleteMultipartUpload")
 OPERATIONS = tuple(f"s3.{op}" for op in S3_OPERATIONS) + tuple(f"glue.{op}" for op in GLUE_OPERATIONS)
 AWS_KINDS = ("500", "SlowDown", "reset", "unacked")
 APPSTORE_FAULTS = {
@@ -50,7 +51,8 @@ class AwsPlan:
 
     rate: float = 0.0
     targeted: tuple[tuple[str, int, str], ...] = ()  # (operation, n-th call, kind)
-    persistent: tuple[str, str] | None = None  # (operation, kind)
+    persistent: tuple[str, str] | None = None  # (operation or "s3.uploads", kind)
+    persistent_key: str = ""  # the persistent fault hits only keys containing this, e.g. "/raw/": between the two uploads
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ class RunPlan:
 class Draw:
     """The soak's generator: the reports Amazon holds evolve with the draws; each run is drawn from its own seed."""
 
-    def __init__(self, seed: int, months: list[Month], schedule: dict[str, Any]) -> None:
-        self.seed, self.months, self.schedule = seed, months, schedule
+    def __init__(self, seed: int, months: list[Month], schedule: dict[str, Any], harsh: bool = False) -> None:
+        self.seed, self.months, self.schedule, self.harsh = seed, months, schedule, harsh
         start = random.Random(f"{seed}/start")
         self.reports = {m: MonthReport(start.randint(*SMALL_ROWS)) for m in months}
         self.reports[start.choice(months[:-1])].empty = True  # a month that appears late
@@ -82,6 +84,14 @@ class Draw:
         """Draw run `number` and apply its changes to the reports model."""
         rng = random.Random(f"{self.seed}/{number}")
         changes = self._changes(rng)
+        if self.harsh:  # every run restates a month and fails every raw upload: each change needs a rollback
+            month = rng.choice([m for m, r in self.reports.items() if not r.empty])
+            return RunPlan(
+                number,
+                {"months": [str(month)]},
+                (*changes, ("restate", month)),
+                aws=AwsPlan(persistent=("s3.uploads", "500"), persistent_key="/raw/"),
+            )
         clean = rng.random() < (0.5 if after_kill else 0.12)
         if clean:
             return RunPlan(number, self._event(rng), changes, clean=True)
@@ -159,5 +169,5 @@ class Draw:
 
         rate = rng.choices((0.0, 0.02, 0.05, 0.12), (0.3, 0.3, 0.25, 0.15))[0]
         targeted = tuple((rng.choice(OPERATIONS), rng.randint(1, 3), kind()) for _ in range(rng.choice((0, 1, 1, 2))))
-        persistent = (rng.choice(OPERATIONS), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
-        return AwsPlan(rate, targeted, persistent)
+        persistent = (rng.choice((*OPERATIONS, "s3.uploads")), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
+        return AwsPlan(rate, targeted, persistent, rng.choice(("", "/raw/")))

@@ -46,7 +46,7 @@ class Totals:
 class Soak:
     """One soak: `run()` draws and checks runs until the count or the time is used up, then a final clean run."""
 
-    def __init__(self, seed: int, broken: str | None = None, report: Callable[[str], None] = print) -> None:
+    def __init__(self, seed: int, broken: str | None = None, harsh: bool = False, report: Callable[[str], None] = print) -> None:
         self.seed, self.report = seed, report
         self.current = Month.of(datetime.now(UTC))
         self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
@@ -55,7 +55,7 @@ class Soak:
         self.faults = AwsFaults(BUCKET)
         self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
         self.layout = Layout(BUCKET, PREFIX)
-        self.draw = Draw(seed, self.months, schedule_event())
+        self.draw = Draw(seed, self.months, schedule_event(), harsh)
         for month, wanted in self.draw.reports.items():
             self.stack.emulator.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
         env = {
