@@ -28,7 +28,7 @@ from typing import Any
 
 from archiver.months import Month
 from infra.local.emulator.served import Served
-from soak.observe import Archive
+from soak.observe import Archive, made_from
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,14 @@ def check_pairs(after: Archive, exempt: set[Month]) -> list[Violation]:
             continue  # reported under 3
         (raw,) = raws
         source = curated.metadata.get("source-sha256")
-        if not (source == raw.metadata.get("sha256") == raw.sha256):
-            found.append(
-                Violation(2, str(month), f"curated source-sha256 {source} vs raw {raw.sha256[:12]} ({raw.key.rpartition('/')[2]})")
-            )
+        if source is None:  # say whether it is made from the raw object by its content, so the evidence tells the two apart
+            by_content = {True: "it is", False: "it is NOT", None: "it cannot be (the raw object cannot be curated)"}[
+                made_from(raw, curated)
+            ]
+            found.append(Violation(2, str(month), f"curated object has no source-sha256; by content {by_content} made from the raw object"))
+        elif not (source == raw.metadata.get("sha256") == raw.sha256):
+            name = raw.key.rpartition("/")[2]
+            found.append(Violation(2, str(month), f"curated source-sha256 {source[:12]} vs raw {raw.sha256[:12]} ({name})"))
     return found
 
 
