@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv demo test lint typecheck template-check unit integration bench clean
+.PHONY: help venv demo test lint typecheck template-check unit integration bench soak clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto server + Appstore API emulator)"
 	@echo "make test   - lint, type-check, template checks and every test"
 	@echo "make bench  - benchmarks (not part of make test)"
+	@echo "make soak   - randomized fault soak (SOAK_RUNS, SOAK_MINUTES, SOAK_SEED)"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,12 @@ demo: venv
 
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+SOAK_RUNS ?= 2000
+SOAK_MINUTES ?= 30
+SOAK_SEED ?= 1
+soak: venv
+	$(BIN)/python -m soak --runs $(SOAK_RUNS) --minutes $(SOAK_MINUTES) --seed $(SOAK_SEED)
 
 clean:
 	rm -rf $(VENV) .venv-sam .venv-checkov .aws-sam .mypy_cache .ruff_cache .pytest_cache

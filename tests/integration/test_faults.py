@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import http.client
 import io
 import json
 import logging
@@ -27,10 +26,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
 import pytest
 
@@ -44,6 +42,7 @@ from archiver.report import RunFailedError
 from archiver.schema import CANONICAL_COLUMNS
 from archiver.settings import ConfigError
 from infra.local.appstore_emulator import DEMO_CLIENT_ID
+from infra.local.faultproxy import Call, Decision, ErrorReply, FaultProxy, LoopbackServer, glue_error, s3_error
 from infra.local.salesdata import rows_for_size
 from infra.local.stack import BUCKET, DATABASE, FUNCTION_DIR, SECRET, TABLE, FakeContext, LocalStack
 
@@ -286,28 +285,6 @@ def fails_before_any_month(
     assert snapshot(stack) == before
     assert requests_seen(stack) - seen == (requests or Counter())
     return str(caught.value)
-
-
-class LoopbackServer:
-    """A threaded HTTP server on a loopback address, run for the duration of a `with` block."""
-
-    def __init__(self, host: str, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.server = ThreadingHTTPServer((host, 0), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 class Recorder(LoopbackServer):
@@ -652,79 +629,20 @@ def glue_call(operation: str) -> Matcher:
     return lambda method, path, headers: headers.get("X-Amz-Target") == f"AWSGlue.{operation}"
 
 
-def s3_error(status: int, code: str) -> tuple[int, str, bytes]:
-    """An S3 error reply."""
-    return status, "application/xml", f"<Error><Code>{code}</Code><Message>injected</Message><RequestId>P</RequestId></Error>".encode()
+class AwsFaultProxy(FaultProxy):
+    """The shared fault proxy, answering the first `times` requests that `matches` with `reply`."""
 
+    def __init__(self, upstream: str, matches: Matcher, reply: ErrorReply, times: int) -> None:
+        lock, left = threading.Lock(), [times]
 
-def glue_error(code: str) -> tuple[int, str, bytes]:
-    """A Glue (JSON protocol) error reply."""
-    return 500, "application/x-amz-json-1.1", json.dumps({"__type": code, "Message": "injected"}).encode()
+        def decide(call: Call) -> Decision:
+            with lock:
+                if left[0] > 0 and matches(call.method, call.path, call.headers):
+                    left[0] -= 1
+                    return reply
+            return None
 
-
-class AwsFaultProxy(LoopbackServer):
-    """Forwards every request to moto server, but answers matching ones with an error while faults remain."""
-
-    def __init__(self, upstream: str, matches: Matcher, reply: tuple[int, str, bytes], times: int) -> None:
-        self.injected: list[tuple[str, str]] = []
-        self.forwarded: list[tuple[str, str]] = []
-        target = urlsplit(upstream)
-        lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    parts = []
-                    while size := int(self.rfile.readline().split(b";")[0], 16):
-                        parts.append(self.rfile.read(size))
-                        self.rfile.readline()
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(parts)
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def _relay(self) -> None:
-                body = self._body()
-                with lock:
-                    inject = len(proxy.injected) < times and matches(self.command, self.path.partition("?")[0], self.headers)
-                    (proxy.injected if inject else proxy.forwarded).append((self.command, self.path))
-                if inject:
-                    status, content_type, error = reply
-                    self._reply(status, [("Content-Type", content_type)], error)
-                    return
-                skip = {"host", "expect", "connection", "transfer-encoding", "content-length"}
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
-                headers["Content-Length"] = str(len(body))
-                upstream_conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=60)
-                try:
-                    upstream_conn.request(self.command, self.path, body=body, headers=headers)
-                    response = upstream_conn.getresponse()
-                    data = response.read()
-                    hop = ("transfer-encoding", "connection", "content-length")
-                    kept = [(k, v) for k, v in response.getheaders() if k.lower() not in hop]
-                    length = response.getheader("Content-Length") if self.command == "HEAD" else None
-                    self._reply(response.status, kept, data, length)
-                finally:
-                    upstream_conn.close()
-
-            def _reply(self, status: int, headers: list[tuple[str, str]], data: bytes, length: str | None = None) -> None:
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", length or str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        super().__init__("127.0.0.1", Handler)
+        super().__init__(upstream, decide)
 
 
 @contextmanager

@@ -35,6 +35,8 @@ def _admin_action(emu: AppstoreEmulator, method: str, action: str, p: dict[str, 
         return {"token_url": emu.token_url, "report_url": emu.report_url, "bucket": emu.bucket}
     if method == "GET" and action == "stats":
         return emu.stats()
+    if method == "GET" and action == "served":
+        return emu.served.to_json()
     if method == "GET" and action == "download-headers":
         return emu.download_headers
     if method == "GET" and action == "expected-totals":

@@ -66,6 +66,7 @@ def download_reply(emu: AppstoreEmulator, method: str, path: str, query: str, he
         else:
             obj = emu.s3.get_object(Bucket=emu.bucket, Key=key)
             etag, modified, length, chunks = obj["ETag"], obj["LastModified"], obj["ContentLength"], _stream(obj["Body"])
+            chunks = emu.served.watch(key, chunks, length)
     except ClientError:
         return s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=key)
     if name == "corrupt":

@@ -38,7 +38,8 @@ def common_fault(endpoint: str, fault: Fault | None) -> Reply | None:
     if name not in ("500", "503", "429"):
         return None
     status = int(name)
-    retry = {"Retry-After": str(options.get("retry_after", 1))} if status in (429, 503) else {}
+    after = options.get("retry_after", 1)  # None: no Retry-After header
+    retry = {"Retry-After": str(after)} if status in (429, 503) and after is not None else {}
     if endpoint == "token":
         error = "server_error" if status == 500 else "temporarily_unavailable"
         return json_reply(status, {"error": error, "error_description": "Injected failure"}, **retry)

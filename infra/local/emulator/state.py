@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infra.local.emulator.faults import FAULTS, Fault
+from infra.local.emulator.served import ServedLog
 from infra.local.salesdata import MonthOptions
 
 
@@ -22,7 +23,7 @@ class EmulatorState:
     _lock: threading.Lock
 
     def reset(self) -> None:
-        """Forget tokens, faults, month settings, restatements, stats, headers and clock offset."""
+        """Forget tokens, faults, month settings, restatements, stats, headers, clock offset and served versions."""
         with self._lock:
             self._tokens: dict[str, float] = {}
             self._faults: dict[str, deque[Fault]] = {name: deque() for name in FAULTS}
@@ -36,6 +37,7 @@ class EmulatorState:
             self._other_cache: dict[tuple[str, int, int | None, int], str | None] = {}
             self._answers: dict[str, str] = {}
             self._offset = 0.0
+            self.served = ServedLog()
 
     def now(self) -> float:
         """The emulator's time: the clock plus any advance_clock offset."""

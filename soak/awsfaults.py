@@ -1,0 +1,62 @@
+"""Per-request AWS fault decisions for one run, on the function's S3 calls to the archive bucket and its Glue calls."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+from infra.local.faultproxy import RESET, UNACKED, Call, Decision, glue_error, s3_error
+from soak.draw import UPLOADS, AwsPlan
+
+
+def error_for(call: Call, kind: str) -> Decision:
+    """The fault of `kind` as this call's service would show it."""
+    if kind in (RESET, UNACKED):
+        return kind
+    if call.operation.startswith("glue."):
+        return glue_error("InternalServiceException") if kind == "500" else glue_error("ThrottlingException", 400)
+    return s3_error(500, "InternalError") if kind == "500" else s3_error(503, "SlowDown")
+
+
+class AwsFaults:
+    """The proxy's decision function; `arm` sets the plan of the next run, `disarm` lets everything through."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        self._lock = threading.Lock()
+        self._plan: AwsPlan | None = None
+        self._rng = random.Random(0)
+        self._calls: Counter[str] = Counter()
+
+    def arm(self, plan: AwsPlan, rng: random.Random) -> None:
+        """Apply `plan` to the calls from now on, counting the n-th call of each operation from one."""
+        with self._lock:
+            self._plan, self._rng, self._calls = plan, rng, Counter()
+
+    def disarm(self) -> None:
+        """Forward every call."""
+        with self._lock:
+            self._plan = None
+
+    def __call__(self, call: Call) -> Decision:
+        """Decide one request's fault (None: forward it)."""
+        if not (call.operation.startswith("glue.") or (call.operation.startswith("s3.") and call.bucket == self.bucket)):
+            return None
+        with self._lock:
+            plan = self._plan
+            if plan is None:
+                return None
+            self._calls[call.operation] += 1
+            nth = self._calls[call.operation]
+            kind: str | None = None
+            if plan.persistent and plan.persistent_key in call.path:
+                operation, persistent = plan.persistent
+                if operation == call.operation or (operation == "s3.uploads" and call.operation in UPLOADS):
+                    kind = persistent
+            for operation, number, targeted in plan.targeted:
+                if operation == call.operation and number == nth:
+                    kind = targeted
+            if kind is None and plan.rate and self._rng.random() < plan.rate:
+                kind = self._rng.choices(("500", "SlowDown", RESET, UNACKED), (0.3, 0.2, 0.25, 0.25))[0]
+        return None if kind is None else error_for(call, kind)

@@ -1,0 +1,173 @@
+"""Draw the soak's runs at random: the event, changes to Amazon's reports, Appstore and AWS faults, budget and kill.
+
+Run N of seed S is drawn from its own `random.Random(f"{S}/{N}")`, and the reports' evolution
+depends on the draws only, never on outcomes: the same seed replays the same sequence of runs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.months import Month
+
+SMALL_ROWS, LARGE_ROWS = (20, 400), (3000, 4500)  # large reports cross the soak's multipart threshold
+S3_OPERATIONS = (
+    "GetObject",
+    "HeadObject",
+    "ListObjectsV2",
+    "PutObject",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+    "DeleteObject",
+    "DeleteObjectVersion",
+)
+GLUE_OPERATIONS = ("GetTable", "GetPartitions", "GetPartition", "CreatePartition", "UpdatePartition", "BatchCreatePartition")
+UPLOADS = ("s3.PutObject", "s3.CreateMultipartUpload", "s3.UploadPart", "s3.CompleteMultipartUpload")
+OPERATIONS = tuple(f"s3.{op}" for op in S3_OPERATIONS) + tuple(f"glue.{op}" for op in GLUE_OPERATIONS)
+AWS_KINDS = ("500", "SlowDown", "reset", "unacked")
+APPSTORE_FAULTS = {
+    "token": ("500", "503", "429", "truncate", "delay"),
+    "report": ("500", "503", "429", "invalid_token", "expired_link", "redirect", "truncate", "delay"),
+    "download": ("500", "503", "429", "expired_link", "truncate", "corrupt", "delay"),
+}
+
+
+@dataclass
+class MonthReport:
+    """What Amazon has for one month: rows, compression, and whether a report exists."""
+
+    rows: int
+    compression: str = "zip"
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class AwsPlan:
+    """AWS faults of one run: a background rate, faults on the n-th call of an operation, a fault on every call of one."""
+
+    rate: float = 0.0
+    targeted: tuple[tuple[str, int, str], ...] = ()  # (operation, n-th call, kind)
+    persistent: tuple[str, str] | None = None  # (operation or "s3.uploads", kind)
+    persistent_key: str = ""  # the persistent fault hits only keys containing this, e.g. "/raw/": between the two uploads
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything drawn for one run."""
+
+    number: int
+    event: dict[str, Any]
+    changes: tuple[tuple[str, Month], ...] = ()  # (restate|compression|size|appear|disappear, month)
+    appstore: tuple[tuple[str, str, int, dict[str, Any]], ...] = ()  # (endpoint, fault, times, options)
+    expire_token_at: float | None = None  # seconds into the run
+    expired_status: int = 403
+    aws: AwsPlan = field(default_factory=AwsPlan)
+    budget: float = 900.0
+    kill_at: float | None = None
+    clean: bool = False
+
+
+class Draw:
+    """The soak's generator: the reports Amazon holds evolve with the draws; each run is drawn from its own seed."""
+
+    def __init__(self, seed: int, months: list[Month], schedule: dict[str, Any], harsh: bool = False) -> None:
+        self.seed, self.months, self.schedule, self.harsh = seed, months, schedule, harsh
+        start = random.Random(f"{seed}/start")
+        self.reports = {m: MonthReport(start.randint(*SMALL_ROWS)) for m in months}
+        self.reports[start.choice(months[:-1])].empty = True  # a month that appears late
+
+    def run(self, number: int, after_kill: bool) -> RunPlan:
+        """Draw run `number` and apply its changes to the reports model."""
+        rng = random.Random(f"{self.seed}/{number}")
+        changes = self._changes(rng)
+        if self.harsh:  # every run restates a month and fails every raw upload: each change needs a rollback
+            month = rng.choice([m for m, r in self.reports.items() if not r.empty])
+            return RunPlan(
+                number,
+                {"months": [str(month)]},
+                (*changes, ("restate", month)),
+                aws=AwsPlan(persistent=("s3.uploads", "500"), persistent_key="/raw/"),
+            )
+        clean = rng.random() < (0.5 if after_kill else 0.12)
+        if clean:
+            return RunPlan(number, self._event(rng), changes, clean=True)
+        expire = rng.uniform(0.1, 1.5) if rng.random() < 0.1 else None
+        return RunPlan(
+            number,
+            self._event(rng),
+            changes,
+            appstore=self._appstore(rng),
+            expire_token_at=expire,
+            expired_status=rng.choice((401, 403)),
+            aws=self._aws(rng),
+            budget=120.0 + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else 900.0,
+            kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
+        )
+
+    def _event(self, rng: random.Random) -> dict[str, Any]:
+        """The schedule payload, {}, months, or from/to, with or without force."""
+        roll = rng.random()
+        if roll < 0.3:
+            return dict(self.schedule)
+        event: dict[str, Any] = {}
+        if roll < 0.55:
+            event["months"] = sorted(str(m) for m in rng.sample(self.months, rng.randint(1, 3)))
+        elif roll < 0.85:
+            first = rng.randrange(len(self.months))
+            event["from"] = str(self.months[first])
+            if rng.random() < 0.5:
+                event["to"] = str(self.months[rng.randrange(first, len(self.months))])
+        if rng.random() < 0.2:
+            event["force"] = True
+        return event
+
+    def _changes(self, rng: random.Random) -> tuple[tuple[str, Month], ...]:
+        """Restatements, compression and size changes, months appearing late or disappearing."""
+        changes: list[tuple[str, Month]] = []
+        for month, report in self.reports.items():
+            if report.empty:
+                if rng.random() < 0.2:
+                    report.empty = False
+                    changes.append(("appear", month))
+                continue
+            if rng.random() < 0.02:
+                report.empty = True
+                changes.append(("disappear", month))
+            elif rng.random() < 0.12:
+                changes.append(("restate", month))
+            elif rng.random() < 0.04:
+                report.compression = "gzip" if report.compression == "zip" else "zip"
+                changes.append(("compression", month))
+            elif rng.random() < 0.06:
+                report.rows = rng.randint(*(SMALL_ROWS if report.rows > SMALL_ROWS[1] else LARGE_ROWS))
+                changes.append(("size", month))
+        return tuple(changes)
+
+    def _appstore(self, rng: random.Random) -> tuple[tuple[str, str, int, dict[str, Any]], ...]:
+        """Up to three Appstore faults, each for one, two or six requests."""
+        faults = []
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            endpoint = rng.choices(("token", "report", "download"), (0.2, 0.4, 0.4))[0]
+            fault = rng.choice(APPSTORE_FAULTS[endpoint])
+            options: dict[str, Any] = {}
+            if fault in ("429", "503"):
+                options["retry_after"] = rng.choice((1, None))
+            elif fault == "delay":
+                options["seconds"] = round(rng.uniform(0.2, 1.0), 2)
+            faults.append((endpoint, fault, rng.choices((1, 2, 6), (0.7, 0.2, 0.1))[0], options))
+        return tuple(faults)
+
+    def _aws(self, rng: random.Random) -> AwsPlan:
+        """A background fault rate, up to two targeted faults, and sometimes one operation failing on every call."""
+
+        def kind() -> str:
+            return rng.choices(AWS_KINDS, (0.3, 0.2, 0.25, 0.25))[0]
+
+        rate = rng.choices((0.0, 0.02, 0.05, 0.12), (0.3, 0.3, 0.25, 0.15))[0]
+        targeted = tuple((rng.choice(OPERATIONS), rng.randint(1, 3), kind()) for _ in range(rng.choice((0, 1, 1, 2))))
+        persistent = (rng.choice((*OPERATIONS, "s3.uploads")), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
+        return AwsPlan(rate, targeted, persistent, rng.choice(("", "/raw/")))

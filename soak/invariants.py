@@ -1,0 +1,180 @@
+"""The soak's invariants, checked after every run against the archive read straight from moto and the served truth.
+
+Readings of the issue's wording (the strict ones that a correct archiver can still meet):
+- "Open" months: after a killed run, the months with a pending marker; after a run that ends,
+  the months with a pending marker that the run reported `failed` or `archived` with an error.
+  An open month is a month transaction that could not finish; it is exempt from 2, 3 (counts)
+  and 6 until a run finishes it. Every other month meets them after every run that ends.
+- 1 holds after every run, killed or not: a raw object's bytes are a version served for its
+  month, under that version's served name, and its `sha256` metadata is the SHA-256 of its bytes.
+- 2: `source-sha256` of the curated object == `sha256` of the raw object == SHA-256 of its bytes.
+- 3: one raw and one curated object per month that has either (checked after kills too, for
+  months that are not open); no stray keys; a curated object's bytes are whole gzip and match
+  its `sha256` metadata.
+- 4: exempts a month that had a pending marker before the run (recovering a killed run's
+  transaction is allowed to change it; 1-3 still apply).
+- 5: a failed month, or an `archived` month with an error (post-commit steps left undone),
+  means the run raises, emits RunFailed and no RunSucceeded; a run that raises for any reason
+  emits RunFailed and no RunSucceeded; a run that returns emits RunSucceeded and no RunFailed.
+- 6: after a run that ends, reached its months (returned, or reported one) and saw no Glue fault.
+- 7: the first run after a kill that ends without any fault leaves no pending marker and no
+  failed month (with 2, 3 and 6 holding for every month, as no month is open).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.months import Month
+from infra.local.emulator.served import Served
+from soak.observe import Archive, made_from
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant, with its evidence."""
+
+    invariant: int
+    month: str | None
+    evidence: str
+
+
+@dataclass
+class Outcome:
+    """What one run did, as the parent saw it."""
+
+    killed: bool = False
+    returned: bool = False
+    error: str | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)  # the per-month log records
+    metrics: dict[str, float] = field(default_factory=dict)
+    glue_faults: int = 0
+    faults: int = 0  # every fault injected into this run (AWS and Appstore)
+
+    def months_with(self, *statuses: str, with_error: bool = False) -> set[Month]:
+        """Months reported with one of these statuses (and an error, if asked)."""
+        return {Month.parse(r["month"]) for r in self.results if r["status"] in statuses and (r.get("error") or not with_error)}
+
+    def problems(self) -> set[Month]:
+        """Months reported failed, or archived with an error."""
+        return self.months_with("failed") | self.months_with("archived", with_error=True)
+
+
+def open_months(after: Archive, outcome: Outcome) -> set[Month]:
+    """Months whose transaction could not finish (see the module docstring)."""
+    pending = after.markers("pending")
+    return pending if outcome.killed else pending & outcome.problems()
+
+
+def check_raw(after: Archive, served: dict[str, list[Served]]) -> list[Violation]:
+    """Invariant 1."""
+    found = []
+    for month in sorted(after.months()):
+        versions = served.get(str(month), [])
+        for raw in after.raw(month):
+            name = raw.key.rpartition("/")[2]
+            if raw.metadata.get("sha256") != raw.sha256:
+                found.append(Violation(1, str(month), f"{raw.key}: metadata sha256 {raw.metadata.get('sha256')} != bytes {raw.sha256}"))
+            matching = [v for v in versions if v.sha256 == raw.sha256]
+            if not matching:
+                found.append(Violation(1, str(month), f"{raw.key}: bytes {raw.sha256[:12]} are no version served ({len(versions)} served)"))
+            elif all(v.name != name for v in matching):
+                found.append(Violation(1, str(month), f"{raw.key}: served as {matching[0].name}, stored as {name}"))
+    return found
+
+
+def check_layout(after: Archive, exempt: set[Month]) -> list[Violation]:
+    """Invariant 3."""
+    found = [Violation(3, None, f"stray key {key}") for key in after.stray()]
+    for month in sorted(after.months()):
+        raws, curated = after.raw(month), after.curated(month)
+        if curated is not None and (not curated.whole or curated.metadata.get("sha256") != curated.sha256):
+            found.append(Violation(3, str(month), f"{curated.key}: partial or metadata sha256 != bytes (whole={curated.whole})"))
+        if month in exempt:
+            continue
+        if len(raws) != 1:
+            found.append(Violation(3, str(month), f"{len(raws)} raw objects: {[r.key.rpartition('/')[2] for r in raws]}"))
+        if curated is None:
+            found.append(Violation(3, str(month), "no curated object"))
+    return found
+
+
+def check_pairs(after: Archive, exempt: set[Month]) -> list[Violation]:
+    """Invariant 2."""
+    found = []
+    for month in sorted(after.months() - exempt):
+        raws, curated = after.raw(month), after.curated(month)
+        if len(raws) != 1 or curated is None:
+            continue  # reported under 3
+        (raw,) = raws
+        source = curated.metadata.get("source-sha256")
+        if source is None:  # say whether it is made from the raw object by its content, so the evidence tells the two apart
+            by_content = {True: "it is", False: "it is NOT", None: "it cannot be (the raw object cannot be curated)"}[
+                made_from(raw, curated)
+            ]
+            found.append(Violation(2, str(month), f"curated object has no source-sha256; by content {by_content} made from the raw object"))
+        elif not (source == raw.metadata.get("sha256") == raw.sha256):
+            name = raw.key.rpartition("/")[2]
+            found.append(Violation(2, str(month), f"curated source-sha256 {source[:12]} vs raw {raw.sha256[:12]} ({name})"))
+    return found
+
+
+def check_run(before: Archive, after: Archive, outcome: Outcome, served: dict[str, list[Served]], after_kill: bool) -> list[Violation]:
+    """Every invariant that applies to this run (7 only when `after_kill` and the run ended without faults)."""
+    exempt = open_months(after, outcome)
+    found = check_raw(after, served) + check_layout(after, exempt)
+    if outcome.killed:
+        return found
+    found += check_pairs(after, exempt)
+    pending_before = before.markers("pending")
+    for month in sorted(outcome.months_with("failed") - pending_before):
+        if before.state(month) != after.state(month):
+            found.append(Violation(4, str(month), f"failed, but changed: {before.state(month)} -> {after.state(month)}"))
+    found += check_metrics(outcome)
+    if outcome.glue_faults == 0 and (outcome.returned or outcome.results):
+        for month in sorted(after.months() - exempt):
+            if after.partitions.get(month) != after.layout.location(month):
+                found.append(Violation(6, str(month), f"partition {after.partitions.get(month)!r} after a run without Glue faults"))
+    if after_kill and outcome.faults == 0:
+        if after.markers("pending"):
+            found.append(Violation(7, None, f"pending markers left by a fault-free run: {sorted(map(str, after.markers('pending')))}"))
+        for month in sorted(outcome.months_with("failed")):
+            found.append(Violation(7, str(month), "failed in the fault-free run after a kill"))
+    return found
+
+
+def check_metrics(outcome: Outcome) -> list[Violation]:
+    """Invariant 5."""
+    succeeded, failed = outcome.metrics.get("RunSucceeded", 0), outcome.metrics.get("RunFailed", 0)
+    evidence = f"returned={outcome.returned} RunSucceeded={succeeded:g} RunFailed={failed:g} error={(outcome.error or '')[:160]!r}"
+    problems = outcome.problems()
+    if problems and outcome.returned:
+        return [Violation(5, None, f"months {sorted(map(str, problems))} failed or incomplete, but the run returned: {evidence}")]
+    if not outcome.returned and (failed < 1 or succeeded):
+        return [Violation(5, None, f"the run raised: {evidence}")]
+    if outcome.returned and (succeeded != 1 or failed):
+        return [Violation(5, None, f"the run returned: {evidence}")]
+    return []
+
+
+def check_final(after: Archive, outcome: Outcome, served: dict[str, list[Served]], has_report: dict[Month, bool]) -> list[Violation]:
+    """Invariant 8: the final clean run archived the latest served content of every month with a report, nothing without one."""
+    found = [] if outcome.returned else [Violation(8, None, f"the final clean run raised: {outcome.error}")]
+    for kind in ("pending", "deferred"):
+        found += [Violation(8, str(m), f"{kind} marker after the final clean run") for m in sorted(after.markers(kind))]
+    for month, exists in sorted(has_report.items()):
+        versions, raws, curated = served.get(str(month), []), after.raw(month), after.curated(month)
+        if exists:
+            latest = max(versions, key=lambda v: v.at) if versions else None
+            if latest is None or [r.sha256 for r in raws] != [latest.sha256]:
+                found.append(
+                    Violation(8, str(month), f"raw {[r.sha256[:12] for r in raws]} != latest served {latest and latest.sha256[:12]}")
+                )
+            elif curated is None or curated.metadata.get("source-sha256") != latest.sha256:
+                found.append(Violation(8, str(month), "the curated object is not made from the latest served report"))
+            elif after.partitions.get(month) != after.layout.location(month):
+                found.append(Violation(8, str(month), f"partition {after.partitions.get(month)!r}"))
+        elif not versions and (raws or curated or month in after.partitions):
+            found.append(Violation(8, str(month), "objects or a partition for a month that never had a report"))
+    return found

@@ -1,0 +1,183 @@
+"""The soak: the local stack behind the fault proxy, the drawn runs, the invariants after each, and the totals."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archiver.months import Month
+from infra.local.emulator.faults import FAULTS
+from infra.local.emulator.served import Served
+from infra.local.faultproxy import FaultProxy
+from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
+from soak.awsfaults import AwsFaults
+from soak.draw import Draw, RunPlan
+from soak.host import FunctionHost, read_output
+from soak.invariants import Outcome, Violation, check_final, check_run
+from soak.observe import Archive, Layout, observe
+
+PREFIX = "appstore/"
+MONTHS_BACK = 4  # START_MONTH: the current month and the four before it
+MULTIPART_THRESHOLD = 64 * 1024
+
+
+@dataclass
+class Totals:
+    """What the soak did and found."""
+
+    runs: int = 0
+    kills: int = 0
+    clean_runs: int = 0
+    faults: Counter[str] = field(default_factory=Counter)  # kind -> count, e.g. "aws:unacked", "appstore:download:truncate"
+    statuses: Counter[str] = field(default_factory=Counter)
+    violations: list[tuple[int, Violation]] = field(default_factory=list)  # (run number, violation)
+    seconds: float = 0.0
+
+
+class Soak:
+    """One soak: `run()` draws and checks runs until the count or the time is used up, then a final clean run."""
+
+    def __init__(self, seed: int, broken: str | None = None, harsh: bool = False, report: Callable[[str], None] = print) -> None:
+        self.seed, self.report = seed, report
+        self.current = Month.of(datetime.now(UTC))
+        self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
+        self.moto = MotoServer().start()
+        self.stack = LocalStack(self.moto.url, prefix=PREFIX)
+        self.faults = AwsFaults(BUCKET)
+        self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
+        self.layout = Layout(BUCKET, PREFIX)
+        self.draw = Draw(seed, self.months, schedule_event(), harsh)
+        for month, wanted in self.draw.reports.items():
+            self.stack.emulator.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
+        env = {
+            **os.environ,
+            **self.stack.env,
+            "START_MONTH": str(self.months[0]),
+            "LOOKBACK_MONTHS": "2",
+            "AWS_ENDPOINT_URL": self.proxy.url,
+            "AWS_MAX_ATTEMPTS": "3",  # fewer SDK attempts than the default, to keep runs short; faults still get retried
+            "MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
+            "SOAK_BROKEN": broken or "",
+        }
+        self.host = FunctionHost(env)
+        self.scratch = tempfile.TemporaryDirectory(prefix="soak-")
+        self.totals = Totals()
+        self.seen: set[Violation] = set()
+
+    def archive(self) -> Archive:
+        """The archive now, read from moto directly."""
+        return observe(self.stack.clients.s3, self.stack.clients.glue, self.layout, DATABASE, TABLE)
+
+    def served(self) -> dict[str, list[Served]]:
+        """Every version the emulator served, by month."""
+        by_month: dict[str, list[Served]] = {}
+        for version in self.stack.emulator.served.versions():
+            by_month.setdefault(version.month, []).append(version)
+        return by_month
+
+    def _apply(self, plan: RunPlan) -> None:
+        """Change Amazon's reports as drawn, and queue the Appstore faults."""
+        emu = self.stack.emulator
+        for kind, month in plan.changes:
+            if kind == "restate":
+                emu.restate(month.year, month.month)
+            else:
+                wanted = self.draw.reports[month]
+                emu.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
+        emu.expired_token_status = plan.expired_status
+        for endpoint, fault, times, options in plan.appstore:
+            emu.inject(endpoint, fault, times, **options)
+            self.totals.faults[f"appstore:{endpoint}:{fault}"] += times
+
+    def _drain(self) -> int:
+        """Remove the Appstore faults no request consumed, uncounting them; return how many were consumed."""
+        leftover = 0
+        for endpoint in FAULTS:
+            while (fault := self.stack.emulator.take_fault(endpoint)) is not None:
+                self.totals.faults[f"appstore:{endpoint}:{fault.name}"] -= 1
+                leftover += 1
+        return leftover
+
+    def one(self, plan: RunPlan, before: Archive, after_kill: bool) -> tuple[Archive, Outcome]:
+        """Run the handler once as drawn; return the archive after it and what the run did."""
+        self._apply(plan)
+        queued = sum(times for _, _, times, _ in plan.appstore)
+        if not plan.clean:
+            self.faults.arm(plan.aws, random.Random(f"{self.seed}/{plan.number}/aws"))
+        expiry = threading.Timer(plan.expire_token_at, self.stack.emulator.expire_tokens) if plan.expire_token_at else None
+        out = Path(self.scratch.name) / "run.log"
+        ended = self.host.invoke(plan.event, plan.budget, out, plan.kill_at, expiry.start if expiry else lambda: None)
+        if expiry:
+            expiry.cancel()
+        self.faults.disarm()
+        aws = self.proxy.reset_counts()
+        outcome = read_output(out, ended)
+        outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
+        outcome.faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
+        for (_, kind), n in aws.items():
+            self.totals.faults[f"aws:{kind}"] += n
+        self.totals.statuses.update(str(r["status"]) for r in outcome.results)
+        if ended.hung:
+            outcome.error = f"hung: killed after {ended}"
+        return self.archive(), outcome
+
+    def run(self, runs: int, minutes: float, max_violations: int = 0) -> Totals:
+        """Draw and check up to `runs` runs within `minutes`, then one final clean run; return the totals."""
+        started, totals = time.monotonic(), self.totals
+        before, after_kill = self.archive(), False
+        for number in range(1, runs + 1):
+            if time.monotonic() - started > minutes * 60 or (max_violations and len(totals.violations) >= max_violations):
+                break
+            plan = self.draw.run(number, after_kill)
+            after, outcome = self.one(plan, before, after_kill)
+            self._record(number, check_run(before, after, outcome, self.served(), after_kill))
+            totals.runs, totals.kills, totals.clean_runs = number, totals.kills + outcome.killed, totals.clean_runs + plan.clean
+            if outcome.killed:
+                after_kill = True
+            elif after_kill and outcome.faults == 0:
+                after_kill = False
+            before = after
+            if number % 25 == 0:
+                self.report(
+                    f"run {number}: {len(totals.violations)} violation(s), {totals.kills} kill(s), {time.monotonic() - started:.0f} s"
+                )
+        final = RunPlan(totals.runs + 1, {"from": str(self.months[0])}, clean=True)
+        after, outcome = self.one(final, before, after_kill)
+        has_report = {m: self.stack.emulator.has_report(m.year, m.month) for m in self.months}
+        self._record(final.number, check_run(before, after, outcome, self.served(), after_kill))
+        self._record(final.number, check_final(after, outcome, self.served(), has_report))
+        totals.seconds = time.monotonic() - started
+        return totals
+
+    def _record(self, number: int, found: list[Violation]) -> None:
+        """Count and print each violation the first time it is seen (a broken state persists over runs)."""
+        for violation in found:
+            if violation in self.seen:
+                continue
+            self.seen.add(violation)
+            self.totals.violations.append((number, violation))
+            where = f" {violation.month}" if violation.month else ""
+            self.report(f"VIOLATION seed={self.seed} run={number} invariant {violation.invariant}{where}: {violation.evidence}")
+
+    def close(self) -> None:
+        """Stop the function host, the proxy, the emulator and moto server (each by its own handle)."""
+        self.host.close()
+        self.proxy.__exit__(None, None, None)
+        self.stack.close()
+        self.moto.stop()
+        self.scratch.cleanup()
+
+    def __enter__(self) -> Soak:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
