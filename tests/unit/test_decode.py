@@ -13,6 +13,7 @@ from typing import IO
 import pytest
 
 from archiver.convert import Curated, ReportFormatError, ReportTooLarge, curate, sniff
+from archiver.decode import open_text
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
 
 TEXT = csv_bytes(SEED_HEADER, sample_rows("2024-03", 9)).decode("utf-8")
@@ -65,6 +66,14 @@ def test_a_plain_file_is_sniffed_as_plain_and_refused(tmp_path: Path) -> None:
     assert sniff(tmp_path / "plain.gz") == "plain"
     with pytest.raises(ReportFormatError, match="neither gzip nor ZIP"):
         curated(tmp_path, TEXT.encode())
+
+
+def test_plain_text_is_read_only_when_the_caller_allows_it(tmp_path: Path) -> None:
+    (tmp_path / "plain.csv").write_bytes(b"\xff\xfe" + TEXT.encode("utf-16-le"))
+    with open_text(tmp_path / "plain.csv", allow_plain=True) as text:
+        assert text.read() == TEXT
+    with pytest.raises(ReportFormatError, match="neither gzip nor ZIP"), open_text(tmp_path / "plain.csv"):
+        pass
 
 
 @pytest.mark.parametrize("pack", [gzipped, zipped, lambda data: gzipped(data, members=4)])

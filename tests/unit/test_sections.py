@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from archiver.convert import ReportFormatError
+from archiver.errors import ReportFormatError, ReportTooLarge
 from archiver.sectionparse import keyed
 from archiver.sections import curate_sections
 
@@ -148,11 +149,48 @@ def test_refused_inputs(tmp_path: Path, data: bytes, message: str) -> None:
         curate_sections(source, io.BytesIO())
 
 
-def test_decompressed_size_cap(tmp_path: Path) -> None:
-    data = gzip.compress(b"a,b\n" + b"1,2\n" * 10_000)
+@pytest.mark.parametrize("pack", [lambda b: b, gzip.compress], ids=["plain", "gzip"])
+def test_decompressed_size_cap(tmp_path: Path, pack: Any) -> None:
+    data = pack(b"a,b\n" + b"1,2\n" * 10_000)
     run(tmp_path, data, max_bytes=40_004)
-    with pytest.raises(ReportFormatError, match="more than 40003 bytes"):
+    with pytest.raises(ReportTooLarge, match="more than 40003 bytes") as raised:
         run(tmp_path, data, max_bytes=40_003)
+    assert raised.value.limit == 40_003
+
+
+def test_a_decompression_bomb_is_stopped_at_the_cap(tmp_path: Path) -> None:
+    source = tmp_path / "bomb.gz"
+    with gzip.open(source, "wb", compresslevel=1) as out:
+        out.write(b"Marketplace,Payment Amount\n")
+        for _ in range(64):
+            out.write(b"Amazon.com,1.00\n" * 65_536)  # 64 MB in all
+    assert source.stat().st_size < 1024 * 1024
+    with pytest.raises(ReportTooLarge):
+        curate_sections(source, io.BytesIO(), max_bytes=1024 * 1024)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("pack", [lambda b: b, gzip.compress], ids=["plain", "gzip"])
+def test_utf16_with_a_bom_gives_the_same_file_as_utf8(tmp_path: Path, codec: str, pack: Any) -> None:
+    bom = "" if codec == "utf-16" else "\ufeff"  # the utf-16 codec writes its own BOM
+    text = EARNINGS_2014.replace("Amazon.de", "Amazon.de Äpfel")
+    expected = run(tmp_path, text.encode("utf-8"))[1]
+    objects, facts = run(tmp_path, pack((bom + text).encode(codec)))
+    assert facts.sha256 == expected.sha256
+    assert objects[3]["fields"]["Marketplace"] == "Amazon.de Äpfel"
+
+
+def test_latin1_is_refused_not_reinterpreted(tmp_path: Path) -> None:
+    source = tmp_path / "r.csv"
+    source.write_bytes("Titel,Preis\nÄpfel,1\n".encode("latin-1"))
+    with pytest.raises(ReportFormatError, match="not valid UTF-8"):
+        curate_sections(source, io.BytesIO())
+
+
+def test_a_field_over_the_csv_modules_default_limit_is_kept(tmp_path: Path) -> None:
+    csv.field_size_limit(131_072)  # as another library in the process might leave it
+    objects, _ = run(tmp_path, b"a,b\n1," + b"x" * 300_000 + b"\n")
+    assert objects[0]["fields"]["b"] == "x" * 300_000
 
 
 def test_keyed_is_stable_and_unique() -> None:

@@ -1,10 +1,12 @@
-"""Register month partitions in the Glue sales table, idempotently."""
+"""Register partitions (year/month, or year) in a Glue table of the archive, idempotently."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from botocore.exceptions import ClientError
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -15,6 +17,11 @@ else:
 _INHERITED = ("Columns", "InputFormat", "OutputFormat", "Compressed", "SerdeInfo", "Parameters", "StoredAsSubDirectories")
 
 
+MONTHLY: tuple[str, ...] = ("year", "month")
+# A partition's values: (year, month) for the default monthly keys; any length when the keys are given.
+Values = TypeVar("Values", bound=tuple[str, ...], default=tuple[str, str])
+
+
 class CatalogError(RuntimeError):
     """The Glue table is missing or cannot be updated."""
 
@@ -23,11 +30,15 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-class Catalog:
-    """One Glue table and its (year, month) partitions."""
+class Catalog(Generic[Values]):
+    """One Glue table and its partitions, keyed by `keys` (year, month by default; year for yearly reports)."""
 
-    def __init__(self, glue: GlueClient, database: str, table: str) -> None:
-        self.glue, self.database, self.table = glue, database, table
+    @overload
+    def __init__(self: Catalog[tuple[str, str]], glue: GlueClient, database: str, table: str) -> None: ...
+    @overload
+    def __init__(self: Catalog[tuple[str, ...]], glue: GlueClient, database: str, table: str, keys: tuple[str, ...]) -> None: ...
+    def __init__(self, glue: GlueClient, database: str, table: str, keys: tuple[str, ...] = MONTHLY) -> None:
+        self.glue, self.database, self.table, self.keys = glue, database, table, keys
         self._descriptor: dict[str, Any] | None = None
 
     def descriptor(self) -> dict[str, Any]:
@@ -40,23 +51,29 @@ class Catalog:
                     raise CatalogError(f"Glue table {self.database}.{self.table} does not exist") from None
                 raise
             keys = [k["Name"] for k in table.get("PartitionKeys", [])]
-            if keys != ["year", "month"]:
-                raise CatalogError(f"Glue table {self.database}.{self.table} must be partitioned by year, month; has {keys}")
+            if keys != list(self.keys):
+                expected = ", ".join(self.keys)
+                raise CatalogError(f"Glue table {self.database}.{self.table} must be partitioned by {expected}; has {keys}")
             self._descriptor = dict(table["StorageDescriptor"])
         return self._descriptor
 
-    def partitions(self) -> dict[tuple[str, str], str]:
-        """Every registered partition: (year, month) values -> location."""
+    def partitions(self) -> dict[Values, str]:
+        """Every registered partition: its values, e.g. (year, month) or (year,), -> location."""
         pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=self.table)
-        found: dict[tuple[str, str], str] = {}
+        found: dict[Values, str] = {}
         for page in pages:
             for partition in page["Partitions"]:
-                year, month = partition["Values"]
-                found[(year, month)] = partition.get("StorageDescriptor", {}).get("Location", "")
+                values = tuple(partition["Values"])
+                if len(values) != len(self.keys):
+                    raise CatalogError(f"Glue table {self.database}.{self.table} has a partition {list(values)} not keyed by {self.keys}")
+                found[cast(Values, values)] = partition.get("StorageDescriptor", {}).get("Location", "")
         return found
 
-    def ensure_partition(self, values: list[str], location: str) -> str:
+    def ensure_partition(self, values: Sequence[str], location: str) -> str:
         """Create the partition, or correct its location; 'created', 'updated' or 'unchanged'."""
+        if len(values) != len(self.keys):
+            raise ValueError(f"partition values {list(values)} do not match the keys {self.keys} of {self.database}.{self.table}")
+        values = list(values)
         inherited = {k: v for k, v in self.descriptor().items() if k in _INHERITED}
         partition = {"Values": values, "StorageDescriptor": {**inherited, "Location": location}}
         try:

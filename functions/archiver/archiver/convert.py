@@ -21,6 +21,7 @@ from archiver.decode import sniff as sniff
 from archiver.errors import ReportFormatError as ReportFormatError
 from archiver.errors import ReportTooLarge as ReportTooLarge
 from archiver.errors import SchemaError as SchemaError
+from archiver.hashing import HashingWriter
 from archiver.schema import CANONICAL_COLUMNS, map_header
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -63,22 +64,6 @@ class Curated:
     unknown_columns: tuple[str, ...]
 
 
-class _HashingWriter(io.RawIOBase):
-    """A write-only stream that hashes and counts what it passes on."""
-
-    def __init__(self, target: BinaryIO) -> None:
-        self._target, self.digest, self.size = target, hashlib.sha256(), 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self._target.write(data)
-        self.digest.update(data)
-        self.size += len(data)
-        return len(data)
-
-
 def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:
     """Write the curated CSV (gzip, UTF-8, no BOM) of `source` to `target`; ReportFormatError if it cannot be."""
     # ReportFormatError covers SchemaError, and ReportTooLarge: raised once over `max_bytes` decompressed bytes.
@@ -100,7 +85,7 @@ def _rewrite(text: IO[str], target: BinaryIO) -> Curated:
     width = len(header)
     # Index `width` is an empty value appended to every row, for columns the source lacks.
     pick = itemgetter(*(width if i is None else i for i in mapping.source_index))
-    sink = _HashingWriter(target)
+    sink = HashingWriter(target)
     rows, last_line = 0, reader.line_num
     with gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
         out = io.TextIOWrapper(packed, encoding="utf-8", newline="")

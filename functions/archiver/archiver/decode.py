@@ -1,10 +1,12 @@
-"""Sniff gzip or ZIP, stream the decompressed CSV under a size cap, and decode it by its byte-order mark."""
+"""Sniff gzip, ZIP or plain, stream the decompressed CSV under a size cap, and decode it by its byte-order mark."""
 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import io
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -24,6 +26,12 @@ READ_SIZE = 64 * 1024  # decompressed bytes asked for at a time: the most a bomb
 _CORRUPT = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 
 
+def lift_field_limit() -> None:
+    """Let the csv module read fields of any length (its limit is process-global, so it is only ever raised)."""
+    if csv.field_size_limit() < sys.maxsize:
+        csv.field_size_limit(sys.maxsize)
+
+
 def sniff(path: Path) -> str:
     """'gzip', 'zip' or 'plain' (anything else) by the file's magic bytes; never by its name or Content-Type."""
     with open(path, "rb") as handle:
@@ -34,12 +42,16 @@ def sniff(path: Path) -> str:
 
 
 @contextmanager
-def open_csv(path: Path) -> Iterator[IO[bytes]]:
-    """Open the decompressed CSV bytes of a gzip (all members) or single-CSV ZIP file."""
+def open_csv(path: Path, allow_plain: bool = False) -> Iterator[IO[bytes]]:
+    """Open the decompressed CSV bytes of a gzip (all members) or single-CSV ZIP file, or a plain one if allowed."""
     kind = sniff(path)
     if kind == "gzip":
         with gzip.GzipFile(path, "rb") as packed:
             yield cast(IO[bytes], packed)
+        return
+    if kind == "plain" and allow_plain:
+        with open(path, "rb") as plain:
+            yield plain
         return
     if kind != "zip":  # a sales report is always compressed; anything else is an error page or a broken file
         with open(path, "rb") as handle:
@@ -108,9 +120,9 @@ def _encoding(head: bytes) -> str:
 
 
 @contextmanager
-def open_text(path: Path, max_bytes: int | None = None) -> Iterator[IO[str]]:
+def open_text(path: Path, max_bytes: int | None = None, allow_plain: bool = False) -> Iterator[IO[str]]:
     """The report's CSV text (universal newlines left to the csv module), decompressed under `max_bytes`."""
-    with open_csv(path) as raw:
+    with open_csv(path, allow_plain) as raw:
         capped = _Capped(raw, max_bytes)
         encoding = _encoding(capped.head(4))
         try:

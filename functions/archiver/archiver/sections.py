@@ -1,8 +1,11 @@
 """Schema-free curation: any CSV report, single table or titled blocks, as gzip JSON Lines of its rows.
 
 Rules (README "Report types" repeats them for readers of the tables):
-- The file is gzip, a ZIP holding one CSV (archiver.convert.open_csv), or plain text; UTF-8 with or
-  without a BOM. Records are RFC 4180 CSV; a newline inside quotes stays in the value.
+- The file is gzip, a ZIP holding one CSV, or plain text, decoded as archiver.decode.open_text does:
+  UTF-16 with its BOM, else UTF-8 with or without a BOM. There is no Latin-1 (or other) fallback:
+  values are kept as served, and guessing a code page would silently rewrite them, so text that is
+  not valid UTF-8/UTF-16 is a ReportFormatError (quarantined; the raw bytes stay there to re-read).
+  Records are RFC 4180 CSV of any field length; a newline inside quotes stays in the value.
 - A record with no non-empty field is blank; blank records separate blocks.
 - At the start of a block, records with at most one non-empty field are title lines; the first
   record with two or more is the block's header, and every record after it is a data row. A block
@@ -17,7 +20,8 @@ Rules (README "Report types" repeats them for readers of the tables):
   name (compared case-insensitively) gets ` (2)`, ` (3)`, ... A row narrower than its header has
   the missing trailing values empty; a wider row keeps its extra values under `(column N)`.
 - `line` is the 1-based line of the decompressed file on which the row's record starts.
-- A file with no table (no header row anywhere) is a ReportFormatError, as is an undecodable one.
+- A file with no table (no header row anywhere) is a ReportFormatError, as is an undecodable one;
+  one that decompresses past `max_bytes` raises ReportTooLarge (a ReportFormatError).
 """
 
 from __future__ import annotations
@@ -25,17 +29,16 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import json
-import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import BinaryIO
 
-from archiver.convert import GZIP_MAGIC, ZIP_MAGIC, ReportFormatError, _HashingWriter, open_csv
+from archiver.decode import lift_field_limit, open_text
+from archiver.errors import ReportFormatError
+from archiver.hashing import HashingWriter
 from archiver.sectionparse import Header, Row, items
 
 # Changes whenever the JSON Lines layout changes, so older curated files get rewritten (curated `columns` metadata).
@@ -62,47 +65,13 @@ class Sectioned:
     sections: tuple[Section, ...]
 
 
-class _Capped(io.RawIOBase):
-    """A read-only stream that fails once more than `limit` decompressed bytes were read."""
-
-    def __init__(self, source: IO[bytes], limit: int | None) -> None:
-        self._source, self._limit, self.read_bytes = source, limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._source.read(len(buffer))
-        self.read_bytes += len(data)
-        if self._limit is not None and self.read_bytes > self._limit:
-            raise ReportFormatError(f"report decompresses to more than {self._limit} bytes")
-        buffer[: len(data)] = data
-        return len(data)
-
-
-@contextmanager
-def open_payload(path: Path) -> Iterator[IO[bytes]]:
-    """The decompressed bytes of a gzip or single-CSV ZIP file, or the file itself when it is neither."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head.startswith(GZIP_MAGIC) or head == ZIP_MAGIC:
-        with open_csv(path) as raw:
-            yield raw
-    else:
-        with open(path, "rb") as plain:
-            yield plain
-
-
 @contextmanager
 def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Header | Row]]:
-    """The headers and rows of the decompressed, decoded file; failures as ReportFormatError."""
+    """The headers and rows of the decompressed, decoded file (archiver.decode); failures as ReportFormatError."""
+    lift_field_limit()
     try:
-        with open_payload(source) as raw:
-            yield items(io.TextIOWrapper(io.BufferedReader(_Capped(raw, max_bytes)), encoding="utf-8-sig", newline=""))
-    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        raise ReportFormatError(f"report could not be decompressed completely: {type(exc).__name__}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ReportFormatError(f"report is not valid UTF-8 (byte offset {exc.start})") from None
+        with open_text(source, max_bytes, allow_plain=True) as text:
+            yield items(text)
     except csv.Error as exc:
         raise ReportFormatError(f"report is not valid CSV: {exc}") from None
 
@@ -113,7 +82,7 @@ def curate_sections(source: Path, target: BinaryIO, max_bytes: int | None = None
         tables = sum(isinstance(item, Header) for item in found)
     if tables == 0:
         raise ReportFormatError("report holds no table: no header row of two or more names")
-    sink = _HashingWriter(target)
+    sink = HashingWriter(target)
     sections: list[Section] = []
     with _items(source, max_bytes) as found, gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
         for item in found:
