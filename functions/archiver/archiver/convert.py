@@ -44,6 +44,28 @@ class ReportFormatError(ValueError):
     """The report file is corrupt, truncated, or not the expected compressed CSV."""
 
 
+class ReportTooLarge(ReportFormatError):
+    """The report decompresses to more bytes than allowed."""
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream that raises ReportTooLarge once more than `limit` bytes were read."""
+
+    def __init__(self, source: IO[bytes], limit: int) -> None:
+        self._source, self._limit, self.size = source, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._source.read(len(buffer))
+        self.size += len(data)
+        if self.size > self._limit:
+            raise ReportTooLarge(f"report decompresses to more than {self._limit} bytes (MAX_DECOMPRESSED_BYTES)")
+        buffer[: len(data)] = data
+        return len(data)
+
+
 @dataclass(frozen=True)
 class Curated:
     """Facts about a curated file that was written."""
@@ -102,11 +124,12 @@ class _HashingWriter(io.RawIOBase):
         return len(data)
 
 
-def curate(source: Path, target: BinaryIO) -> Curated:
+def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:
     """Write the canonical curated CSV (gzip, UTF-8, no BOM) of `source` into `target`."""
     try:
         with open_csv(source) as raw:
-            return _rewrite(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), target)
+            stream = raw if max_bytes is None else cast(IO[bytes], io.BufferedReader(_Capped(raw, max_bytes)))
+            return _rewrite(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), target)
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReportFormatError(f"report could not be decompressed completely: {type(exc).__name__}: {exc}") from None
     except UnicodeDecodeError as exc:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from archiver.months import Month
+
+_ACCOUNT = re.compile(r"\d{12}")
 
 DEFAULTS: dict[str, str] = {
     "ARCHIVE_PREFIX": "appstore/",
@@ -16,6 +21,10 @@ DEFAULTS: dict[str, str] = {
     "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
     "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
     "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+    # Optional: the account that must own the archive bucket (sent as ExpectedBucketOwner on every S3 call).
+    "ARCHIVE_BUCKET_OWNER": "",
+    # Optional: the most bytes a report may decompress to; empty means the size of the spool filesystem (/tmp).
+    "MAX_DECOMPRESSED_BYTES": "",
 }
 REQUIRED: tuple[str, ...] = ("SECRET_ID", "ARCHIVE_BUCKET", "GLUE_DATABASE", "GLUE_TABLE")
 # Every variable of the function's environment contract (template tests compare against it).
@@ -41,6 +50,8 @@ class Settings:
     report_url: str
     scope: str
     allowed_hosts: tuple[str, ...]
+    bucket_owner: str | None = None
+    max_decompressed_bytes: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +76,12 @@ class Settings:
         hosts = tuple(h.strip().lower() for h in get("DOWNLOAD_ALLOWED_HOSTS").split(",") if h.strip())
         if not hosts:
             raise ConfigError("DOWNLOAD_ALLOWED_HOSTS must name at least one host pattern")
+        owner = get("ARCHIVE_BUCKET_OWNER")
+        if owner and not _ACCOUNT.fullmatch(owner):
+            raise ConfigError(f"ARCHIVE_BUCKET_OWNER must be a 12-digit AWS account id, got {owner!r}")
+        cap = get("MAX_DECOMPRESSED_BYTES")
+        if cap and not cap.isdigit():
+            raise ConfigError(f"MAX_DECOMPRESSED_BYTES must be a whole number of bytes, got {cap!r}")
         return cls(
             secret_id=env["SECRET_ID"].strip(),
             bucket=env["ARCHIVE_BUCKET"].strip(),
@@ -77,4 +94,11 @@ class Settings:
             report_url=get("APPSTORE_REPORT_URL").rstrip("/"),
             scope=get("APPSTORE_SCOPE"),
             allowed_hosts=hosts,
+            bucket_owner=owner or None,
+            max_decompressed_bytes=int(cap) if cap else spool_size(),
         )
+
+
+def spool_size() -> int:
+    """The size of the filesystem reports are spooled to (Lambda: the function's ephemeral storage)."""
+    return shutil.disk_usage(tempfile.gettempdir()).total
