@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from aws_lambda_powertools import Logger
 
 from archiver.appstore import AppstoreClient, AppstoreError
 from archiver.catalog import Catalog
@@ -19,13 +18,12 @@ from archiver.plan import ArchiveState, PlannedMonth
 from archiver.prepare import is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import MonthWrite, commit, recover
+from archiver.transaction import MonthWrite, commit
+from archiver.upkeep import repair_partitions, settle_pending
 
 DOWNLOAD_ATTEMPTS = 3
 REPORT = "sales"
 RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip"}
-
-logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,9 @@ class Pipeline:
         on_result: Callable[[MonthResult], None] = lambda result: None,
     ) -> list[MonthResult]:
         """Settle pending transactions, repair partitions, then archive each month; once time runs short the rest are deferred."""
-        planned, results = self.recover(planned)
-        results += self.repair_partitions({item.month for item in planned})
+        planned, results, stale = settle_pending(self.store, self.state.pending, planned, self._register, self._markers)
+        self.stale.update(stale)
+        results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
         for result in results:
             on_result(result)
         for item in planned:
@@ -65,41 +64,6 @@ class Pipeline:
             on_result(result)
             results.append(result)
         return results
-
-    def recover(self, planned: list[PlannedMonth]) -> tuple[list[PlannedMonth], list[MonthResult]]:
-        """Roll back or forward every transaction a killed or failed run left; a month to redo is planned first."""
-        failed: list[MonthResult] = []
-        for month in sorted(self.state.pending):
-            try:
-                outcome, marker = recover(self.store, month, self._register, self._markers(month))
-            except Exception as exc:  # the month is left for the next run; this run does not touch it
-                error = f"a pending transaction could not be settled: {type(exc).__name__}: {exc}"
-                failed.append(MonthResult(REPORT, str(month), "failed", error=error))
-                planned = [item for item in planned if item.month != month]
-                continue
-            logger.info(f"{REPORT} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
-            if outcome == "refetch":
-                self.stale[month] = marker
-                if month not in {item.month for item in planned}:
-                    planned = [PlannedMonth(month, False), *planned]
-        return planned, failed
-
-    def repair_partitions(self, planned: set[Month]) -> list[MonthResult]:
-        """Register each archived, unplanned month whose partition is missing or elsewhere; failures as results."""
-        failed: list[MonthResult] = []
-        for month in sorted(self.state.archived - planned):
-            try:
-                outcome = self._register(month)
-            except Exception as exc:
-                error = f"partition could not be registered: {type(exc).__name__}: {exc}"
-                failed.append(MonthResult(REPORT, str(month), "failed", error=error))
-                continue
-            if outcome != "unchanged":
-                location = self.store.location(month)
-                logger.info(
-                    f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location}
-                )
-        return failed
 
     def _register(self, month: Month) -> str:
         """Make sure the month's partition is at its location, calling Glue only when the run's listing says otherwise."""
