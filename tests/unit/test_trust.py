@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth, Request, plan_months
 from archiver.report import RunFailedError
 from archiver.service import Clients
+from archiver.settings import ConfigError, Settings
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, report, run, statuses
@@ -136,3 +139,28 @@ def test_every_s3_call_names_the_expected_bucket_owner(
     missing = [(name, params.get("Key")) for name, params in calls if params.get("ExpectedBucketOwner") != OWNER]
     assert missing == []
     assert all(params["Bucket"] == BUCKET for _, params in calls)
+
+
+def test_months_left_pending_are_planned_first() -> None:
+    state = ArchiveState(
+        frozenset(Month(2018, 1).through(Month(2024, 5))), deferred={Month(2020, 3): True}, pending=frozenset({Month(2019, 2)})
+    )
+    planned = plan_months(Request(None), state, Month(2024, 5), Month(2018, 1), 0, NOW)
+    assert planned == [PlannedMonth(Month(2019, 2), False), PlannedMonth(Month(2020, 3), True), PlannedMonth(Month(2024, 5), False)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("ARCHIVE_BUCKET_OWNER", "not-an-account", "12-digit"), ("MAX_DECOMPRESSED_BYTES", "2GB", "whole number of bytes")],
+)
+def test_new_settings_are_validated(env: dict[str, str], name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**env, name: value})
+
+
+def test_new_settings_are_optional(env: dict[str, str]) -> None:
+    bare = {k: v for k, v in env.items() if k not in ("ARCHIVE_BUCKET_OWNER", "MAX_DECOMPRESSED_BYTES")}
+    settings = Settings.from_env(bare)
+    assert settings.bucket_owner is None
+    assert settings.max_decompressed_bytes == shutil.disk_usage(tempfile.gettempdir()).total
+    assert Settings.from_env(env).max_decompressed_bytes == 2 * 1024**3
