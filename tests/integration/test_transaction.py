@@ -139,11 +139,11 @@ def test_curated_upload_committed_but_unacknowledged_is_recognised(stack: LocalS
     stack.emulator.restate(THIS.year, THIS.month)
     with faults(stack, (on("PUT", f"/{PREFIX}sales/"), INTERNAL, 1000, True)) as (proxy,):  # every attempt commits, every answer is lost
         result = stack.invoke(event(THIS))
-    assert len(proxy.injected) == 2
+    assert len(proxy.injected) >= 2  # AWS_MAX_ATTEMPTS
     assert_archived_as_served(stack, THIS, result)
     consistent(stack, THIS)
     current = stack.clients.s3.head_object(Bucket=BUCKET, Key=curated_key(THIS))["Metadata"]["txn"]
-    assert list(txn_versions(stack, curated_key(THIS)).values()).count(current) == 2  # both attempts committed
+    assert list(txn_versions(stack, curated_key(THIS)).values()).count(current) == len(proxy.injected)  # every attempt committed
 
 
 def test_raw_upload_failing_after_a_curated_write_committed_twice_restores_the_month(
