@@ -12,6 +12,7 @@ import requests
 
 from archiver.download import download
 from archiver.months import Month
+from archiver.objects import put_file
 from archiver.store import ArchiveStore
 from bench.common import Bench, Row, interleaved, median, paired_ratio, report_file, series
 from bench.local import FileEmulator
@@ -36,12 +37,13 @@ def copies(bench: Bench, rows: int) -> tuple[dict[str, Callable[[], float]], int
     shares: list[float] = []
 
     def archiver() -> float:
-        """archiver.download.download into a spool file, then ArchiveStore.put: the function's own path."""
+        """archiver.download.download into a spool file, then archiver.objects.put_file: the function's own path."""
         with tempfile.TemporaryDirectory(prefix="bench-") as scratch, open(Path(scratch) / "raw", "wb") as target:
             started = time.perf_counter()
             fetched = download(session, emulator.presign(key), ("127.0.0.1",), target)
             downloaded = time.perf_counter()
-            store.put(store.raw_prefix(MONTH) + fetched.name, fetched.path, {"sha256": fetched.sha256}, "application/zip")
+            metadata = {"sha256": fetched.sha256, "txn": "bench"}
+            put_file(store, store.raw_prefix(MONTH) + fetched.name, fetched.path, metadata, "application/zip")
             finished = time.perf_counter()
         assert fetched.size == size
         shares.append((downloaded - started) / (finished - started))

@@ -41,17 +41,12 @@ class Context:
 
 
 def _lower_multipart_threshold() -> None:
-    """Make small reports take the multipart path when the store still has a module-level TransferConfig."""
-    import archiver.store as store
+    """Make small reports take the multipart path (CreateMultipartUpload, UploadPart, CompleteMultipartUpload)."""
+    import archiver.objects as objects
 
     threshold = os.environ.get("MULTIPART_THRESHOLD_BYTES")
-    transfer = getattr(store, "TRANSFER", None)
-    if threshold and transfer is not None and transfer.multipart_threshold != int(threshold):
-        from boto3.s3.transfer import TransferConfig
-
-        store.TRANSFER = TransferConfig(
-            multipart_threshold=int(threshold), multipart_chunksize=transfer.multipart_chunksize, max_concurrency=2
-        )
+    if threshold:
+        objects.MULTIPART_THRESHOLD = int(threshold)
 
 
 def _run(app: Any, spec: dict[str, Any]) -> None:

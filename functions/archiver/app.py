@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from archiver.report import MonthResult, add_month_metrics, add_run_metrics, log_month, payload, raise_if_failed
 from archiver.service import Clients, invoke
@@ -23,10 +24,15 @@ for _library in ("botocore", "boto3", "s3transfer", "urllib3"):
     logging.getLogger(_library).setLevel(logging.INFO)
 
 
+# Standard retry mode, 3 attempts (AWS_MAX_ATTEMPTS overrides): transient 500s, SlowDown and dropped connections are
+# retried with backoff. The month transaction copes with a retried write that had in fact committed.
+RETRIES = Config(retries={"mode": "standard"})
+
+
 @functools.cache
 def clients() -> Clients:
     """AWS clients, created once per execution environment."""
-    return Clients(boto3.client("s3"), boto3.client("glue"), boto3.client("secretsmanager"))
+    return Clients(boto3.client("s3", config=RETRIES), boto3.client("glue", config=RETRIES), boto3.client("secretsmanager", config=RETRIES))
 
 
 @logger.inject_lambda_context(log_event=False)

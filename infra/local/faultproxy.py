@@ -4,7 +4,8 @@ Each request is named by its AWS operation (`s3.PutObject`, `s3.CompleteMultipar
 `glue.CreatePartition`, ...) from its method, path, query and `X-Amz-Target`, then a decision
 function answers it with an error reply, drops the connection without forwarding (`RESET`), or
 forwards it to moto and drops the connection instead of answering (`UNACKED`: committed, but the
-client never learns it), or forwards it normally (None).
+client never learns it), forwards it and answers with an error instead of moto's reply
+(`AfterCommit(reply)`: committed, but the client is told it failed), or forwards it normally (None).
 """
 
 from __future__ import annotations
@@ -16,17 +17,37 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from infra.local.awscalls import Call, ErrorReply, glue_error, name_call, s3_error
 from infra.local.loopback import LoopbackServer
 
-__all__ = ["RESET", "UNACKED", "Call", "Decision", "ErrorReply", "FaultProxy", "LoopbackServer", "glue_error", "name_call", "s3_error"]
+__all__ = [
+    "RESET",
+    "UNACKED",
+    "AfterCommit",
+    "Call",
+    "Decision",
+    "ErrorReply",
+    "FaultProxy",
+    "LoopbackServer",
+    "glue_error",
+    "name_call",
+    "s3_error",
+]
 
 RESET = "reset"
 UNACKED = "unacked"
-Decision = ErrorReply | str | None
+
+
+class AfterCommit(NamedTuple):
+    """Forward the request, then answer with this error instead of moto's reply."""
+
+    reply: ErrorReply
+
+
+Decision = ErrorReply | AfterCommit | str | None
 
 
 class FaultProxy(LoopbackServer):
@@ -59,11 +80,18 @@ class FaultProxy(LoopbackServer):
                 call = name_call(self.command, self.path, dict(self.headers.items()))
                 decision = proxy.decide(call)
                 with proxy.lock:
-                    (proxy.forwarded if decision is None or decision == UNACKED else proxy.injected).append((self.command, self.path))
+                    forwarded = decision is None or decision == UNACKED or isinstance(decision, AfterCommit)
+                    (proxy.forwarded if forwarded else proxy.injected).append((self.command, self.path))
                     if decision is not None:
-                        kind = decision if isinstance(decision, str) else f"{decision[0]}"
+                        kind = (
+                            decision
+                            if isinstance(decision, str)
+                            else f"committed-{decision.reply[0]}"
+                            if isinstance(decision, AfterCommit)
+                            else f"{decision[0]}"
+                        )
                         proxy.faults[(call.operation, kind)] += 1
-                if isinstance(decision, tuple):
+                if isinstance(decision, tuple) and not isinstance(decision, AfterCommit):
                     self._reply(decision[0], [("Content-Type", decision[1])], decision[2])
                     return
                 if decision == RESET:
@@ -73,6 +101,8 @@ class FaultProxy(LoopbackServer):
                 if decision == UNACKED:
                     self._drop()
                     return
+                if isinstance(decision, AfterCommit):
+                    status, kept, data, length = decision.reply[0], [("Content-Type", decision.reply[1])], decision.reply[2], None
                 self._reply(status, kept, data, length)
 
             def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes, str | None]:

@@ -288,9 +288,11 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
             assert arn != "*" and not arn.endswith(":*"), statement
             scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", f":table/{database}/{table}", ":catalog")
             assert any(arn.endswith(end) or f"{end}/" in arn for end in scoped), arn
-        if actions == ["s3:DeleteObjectVersion"]:  # rolling back a curated version: curated objects only
-            assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/sales/*"]
-        elif any(a.startswith("s3:") and a != "s3:ListBucket" for a in actions):
+        if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
+            assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/sales/*", f"arn:aws:s3:::{BUCKET}/appstore/state/sales/pending/*"]
+        elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}:
+            assert resources == [f"arn:aws:s3:::{BUCKET}"]
+        elif any(a.startswith("s3:") for a in actions):
             assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/*"]
 
 

@@ -21,6 +21,7 @@ METRIC_NAMES: list[str] = [
     "BytesArchived",
     "RowsArchived",
     "SchemaDrift",
+    "MonthsIncomplete",
     "RunSucceeded",
     "RunFailed",
 ]

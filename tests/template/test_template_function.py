@@ -27,6 +27,8 @@ ENVIRONMENT_CONTRACT: tuple[str, ...] = (
     "APPSTORE_SCOPE",
     "DOWNLOAD_ALLOWED_HOSTS",
     "REPORTS",
+    "ARCHIVE_BUCKET_OWNER",
+    "MAX_DECOMPRESSED_BYTES",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -138,10 +140,18 @@ def test_environment_defaults(resolver: Resolver) -> None:
         "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
         "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
         "REPORTS": "sales,earnings,earnings_yearly,subscription",
+        "ARCHIVE_BUCKET_OWNER": "123456789012",
+        "MAX_DECOMPRESSED_BYTES": "2147483648",
         "POWERTOOLS_SERVICE_NAME": "appstore-archiver",
         "POWERTOOLS_METRICS_NAMESPACE": "AppstoreArchive",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
+
+
+def test_decompression_cap_is_the_ephemeral_storage(template: dict[str, Any]) -> None:
+    properties = function_properties(template)
+    cap = int(properties["Environment"]["Variables"]["MAX_DECOMPRESSED_BYTES"])
+    assert cap == properties["EphemeralStorage"]["Size"] * 1024 * 1024
 
 
 def test_environment_uses_existing_bucket_and_secret(resolver: Resolver) -> None:
@@ -282,12 +292,27 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_subscription",
     ]
 
+    # Versions are deleted only of curated objects and of the transaction's own pending marker, never of raw copies.
     rollback = [s for s in statements.values() if "s3:DeleteObjectVersion" in as_list(s["Action"])]
     assert len(rollback) == 1
     assert as_list(rollback[0]["Action"]) == ["s3:DeleteObjectVersion"]
-    assert as_list(rollback[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}{r.name}/*" for r in REPORT_TYPES]
+    assert as_list(rollback[0]["Resource"]) == [
+        *(f"arn:aws:s3:::{bucket}/{prefix}{r.name}/*" for r in REPORT_TYPES),
+        f"arn:aws:s3:::{bucket}/{prefix}state/sales/pending/*",
+    ]
+
+    (versions,) = [s for s in statements.values() if "s3:ListBucketVersions" in as_list(s["Action"])]
+    assert as_list(versions["Action"]) == ["s3:ListBucketVersions"]
+    assert versions["Resource"] == f"arn:aws:s3:::{bucket}"
+    assert versions["Condition"] == {"StringLike": {"s3:prefix": f"{prefix}*"}}
+    (read_versions,) = [s for s in statements.values() if "s3:GetObjectVersion" in as_list(s["Action"])]
+    assert as_list(read_versions["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}*"]
+    (uploads,) = [s for s in statements.values() if "s3:ListBucketMultipartUploads" in as_list(s["Action"])]
+    assert as_list(uploads["Action"]) == ["s3:ListBucketMultipartUploads"]
+    assert uploads["Resource"] == f"arn:aws:s3:::{bucket}"
 
     allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket", "s3:DeleteObjectVersion"}
+    allowed |= {"s3:ListBucketVersions", "s3:GetObjectVersion", "s3:ListBucketMultipartUploads"}
     assert granted <= allowed | {"secretsmanager:GetSecretValue"}
     assert all(statement["Effect"] == "Allow" for statement in statements.values())
 
@@ -306,6 +331,7 @@ def test_translated_role_carries_the_same_scoped_statements(
     }
     bucket = PHYSICAL_IDS["ArchiveBucket"]
     curated = {f"arn:aws:s3:::{bucket}/appstore/{r.name}/*" for r in REPORT_TYPES}
-    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", *curated}
+    pending = f"arn:aws:s3:::{bucket}/appstore/state/sales/pending/*"
+    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", *curated, pending}
     send = [s for s in statements if as_list(s["Action"]) == ["sqs:SendMessage"]]
     assert [s["Resource"] for s in send] == ["arn:aws:sqs:us-east-1:123456789012:invoke-failures"]

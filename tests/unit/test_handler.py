@@ -258,7 +258,10 @@ def test_a_bad_month_fails_alone_and_keeps_its_previous_archive(
     with pytest.raises(RunFailedError, match=month) as caught:
         run()
     assert "1 month(s) failed" in str(caught.value)
-    assert versions(aws) == before
+    (kept,) = [v for v in versions(aws) if "/quarantine/" in v["Key"]]  # the served bytes are kept, outside raw/ and sales/
+    assert aws.s3.get_object(Bucket=BUCKET, Key=kept["Key"])["Body"].read() == good[: len(good) // 2]
+    assert kept["Key"] in str(caught.value)
+    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"]] == before
     assert partitions(aws) == parts_before
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["MonthsFailed"] == 1 and metrics["MonthsUnchanged"] == 2

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from aws_lambda_powertools import Logger
 
-from archiver.appstore import AppstoreClient
+from archiver.appstore import AppstoreClient, AppstoreError
 from archiver.catalog import Catalog
-from archiver.convert import COLUMNS_FINGERPRINT, curate, sniff
+from archiver.convert import COLUMNS_FINGERPRINT
 from archiver.download import Downloaded, DownloadError, download
 from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth
+from archiver.prepare import is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
+from archiver.transaction import MonthWrite, commit
+from archiver.upkeep import repair_partitions, settle_pending
 
 DOWNLOAD_ATTEMPTS = 3
 REPORT = "sales"
 RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip"}
-
-logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Pipeline:
     catalog: Catalog
     state: ArchiveState
     partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
+    max_bytes: int | None = None  # the most bytes a report may decompress to
+    stale: dict[Month, str | None] = field(default_factory=dict)  # pending markers a month's new transaction replaces
 
     def run(
         self,
@@ -45,8 +47,10 @@ class Pipeline:
         margin: float,
         on_result: Callable[[MonthResult], None] = lambda result: None,
     ) -> list[MonthResult]:
-        """Repair stale partitions, then archive each month in order; once time runs short the rest are deferred."""
-        results = self.repair_partitions({item.month for item in planned})
+        """Settle pending transactions, repair partitions, then archive each month; once time runs short the rest are deferred."""
+        planned, results, stale = settle_pending(self.store, self.state.pending, planned, self._register, self._markers)
+        self.stale.update(stale)
+        results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
         for result in results:
             on_result(result)
         for item in planned:
@@ -60,23 +64,6 @@ class Pipeline:
             on_result(result)
             results.append(result)
         return results
-
-    def repair_partitions(self, planned: set[Month]) -> list[MonthResult]:
-        """Register each archived, unplanned month whose partition is missing or elsewhere; failures as results."""
-        failed: list[MonthResult] = []
-        for month in sorted(self.state.archived - planned):
-            try:
-                outcome = self._register(month)
-            except Exception as exc:
-                error = f"partition could not be registered: {type(exc).__name__}: {exc}"
-                failed.append(MonthResult(REPORT, str(month), "failed", error=error))
-                continue
-            if outcome != "unchanged":
-                location = self.store.location(month)
-                logger.info(
-                    f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location}
-                )
-        return failed
 
     def _register(self, month: Month) -> str:
         """Make sure the month's partition is at its location, calling Glue only when the run's listing says otherwise."""
@@ -95,52 +82,49 @@ class Pipeline:
         return MonthResult(REPORT, str(item.month), "deferred")
 
     def archive(self, item: PlannedMonth) -> MonthResult:
-        """Archive one month unless its served bytes are already archived."""
+        """Archive one month unless the served bytes, its raw object and its curated object already agree."""
         month = item.month
         with tempfile.TemporaryDirectory(prefix="appstore-") as scratch:
             fetched = self._fetch(item, Path(scratch) / "raw")
             if fetched is None:
-                if month not in self.state.archived and month not in self.state.not_found:
-                    self.store.set_marker(month, "not_found")
+                if item.recheck or (month not in self.state.archived and month not in self.state.not_found):
+                    self.store.set_marker(month, "not_found")  # a re-check refreshes the marker's LastModified
                 self._forget_deferred(item)
                 return MonthResult(REPORT, str(month), "not_found")
-            current = self.store.archived(month)
+            view = self.store.month(month)
             curated_key = self.store.curated_key(month)
-            if (
-                not item.force
-                and current is not None
-                and current.raw_sha256 == fetched.sha256
-                and current.curated_fingerprint == COLUMNS_FINGERPRINT
-            ):
+            if is_unchanged(view, fetched.sha256, item.force):
                 self._register(month)
                 self._settle(item)
-                return MonthResult(REPORT, str(month), "unchanged", current.raw_key, curated_key, fetched.size, None, fetched.sha256)
-            kind = sniff(fetched.path)
+                return MonthResult(REPORT, str(month), "unchanged", view.raw[0].key, curated_key, fetched.size, None, fetched.sha256)
             curated_path = Path(scratch) / "curated.csv.gz"
-            with open(curated_path, "wb") as target:
-                curated = curate(fetched.path, target)
+            curated, kind = prepare(self.store, month, fetched, view, item.force, curated_path, self.max_bytes)
             raw_key = self.store.raw_prefix(month) + fetched.name
-            # Curated first, raw last: the raw object's checksum is what marks the month as done.
-            self.store.put(curated_key, curated_path, {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT}, "application/gzip")
-            version = self.store.current_version(curated_key)  # what to roll back if the raw upload fails
-            try:
-                self.store.put(raw_key, fetched.path, {"sha256": fetched.sha256}, RAW_TYPES[kind])
-            except Exception:
-                if version is not None:  # roll the curated object back, so the pair stays as it was
-                    self.store.remove_version(curated_key, version)
-                raise
-            self.store.remove_other_raw(month, raw_key)
-            self._register(month)
-            self._settle(item)
+            metadata = {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT, "rows": str(curated.rows)}
+            metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
+            write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
+            previous = view.curated.version if view.curated else None
+            errors = commit(self.store, write, previous, self._register, self._markers(month), self.stale.get(month))
             drift = list(curated.unknown_columns)
             return MonthResult(
-                REPORT, str(month), "archived", raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, unknown_columns=drift
+                REPORT,
+                str(month),
+                "archived",
+                raw_key,
+                curated_key,
+                fetched.size,
+                curated.rows,
+                fetched.sha256,
+                "; ".join(errors) or None,
+                drift,
             )
 
     def _fetch(self, item: PlannedMonth, spool: Path) -> Downloaded | None:
         """Download the month's report, with a fresh link for each retry; None if not found."""
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             link = self.appstore.report_link(REPORT, item.month)
+            if link is None and attempt > 1:  # Amazon gave a link moments ago: not an answer to trust
+                raise AppstoreError(f"report endpoint answered 'Report not found' for {REPORT} {item.month} after giving a link")
             if link is None:
                 return None
             try:
@@ -150,6 +134,10 @@ class Pipeline:
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    def _markers(self, month: Month) -> list[str]:
+        """The month's not_found and deferred markers, to clear once it is archived."""
+        return [s for s, months in (("not_found", self.state.not_found), ("deferred", self.state.deferred)) if month in months]
 
     def _settle(self, item: PlannedMonth) -> None:
         """Clear the month's markers once it is archived."""

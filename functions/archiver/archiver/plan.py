@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import chain
 
 from archiver.months import Month
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
 MANUAL_KEYS = frozenset({"months", "from", "to", "force"})
+# Each default run asks again the ceil(n/RECHECK_DAYS) not-found markers asked longest ago (and at least
+# RECHECK_MIN_AGE ago), so with a daily schedule every month marked "not found" is asked at least once a week.
+RECHECK_DAYS = 7
+RECHECK_MIN_AGE = timedelta(hours=20)
 
 
 class InvalidEvent(ValueError):
@@ -31,6 +37,8 @@ class ArchiveState:
     archived: frozenset[Month] = frozenset()
     not_found: frozenset[Month] = frozenset()
     deferred: Mapping[Month, bool] = field(default_factory=dict)
+    checked: Mapping[Month, datetime] = field(default_factory=dict)  # not-found marker -> when it was last answered
+    pending: frozenset[Month] = frozenset()  # a month transaction was left in progress
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class PlannedMonth:
 
     month: Month
     force: bool
+    recheck: bool = False  # asked again although marked "not found"
 
 
 def _is_scheduled(event: Mapping[str, object]) -> bool:
@@ -91,16 +100,27 @@ def parse_event(event: object, current: Month) -> Request:
     return Request(None, force)
 
 
-def plan_months(request: Request, state: ArchiveState, current: Month, start: Month, lookback: int) -> list[PlannedMonth]:
-    """Order the months to fetch: deferred first, then the lookback window, then the backfill."""
+def plan_months(
+    request: Request, state: ArchiveState, current: Month, start: Month, lookback: int, now: datetime | None = None
+) -> list[PlannedMonth]:
+    """Order the months to fetch: pending and deferred first, then the lookback window, the backfill, the re-checks."""
     if request.months is not None:
         return [PlannedMonth(m, request.force) for m in request.months]
     first = max(start, FIRST_MONTH)
     window = [m for m in (current.shift(-k) for k in range(lookback + 1)) if m >= first]
     backfill = (m for m in first.through(current) if m not in state.archived and m not in state.not_found)
     planned: dict[Month, bool] = {}
+    for month in sorted(m for m in state.pending if first <= m <= current):
+        planned[month] = request.force
     for month in sorted(m for m in state.deferred if first <= m <= current):
-        planned[month] = state.deferred[month] or request.force
+        planned[month] = state.deferred[month] or request.force or planned.get(month, False)
     for month in chain(window, backfill):
         planned.setdefault(month, request.force)
-    return [PlannedMonth(m, force) for m, force in planned.items()]
+    rechecks = recheck_months(state, now, lambda m: m not in planned and first <= m <= current) if now is not None else []
+    return [PlannedMonth(m, force) for m, force in planned.items()] + [PlannedMonth(m, request.force, recheck=True) for m in rechecks]
+
+
+def recheck_months(state: ArchiveState, now: datetime, eligible: Callable[[Month], bool] = lambda m: True) -> list[Month]:
+    """The ceil(n/7) eligible not-found months answered longest ago (only those answered at least 20 h ago), oldest first."""
+    due = sorted((at, m) for m, at in state.checked.items() if m in state.not_found and at <= now - RECHECK_MIN_AGE and eligible(m))
+    return [m for _, m in due[: math.ceil(len(state.not_found) / RECHECK_DAYS)]]

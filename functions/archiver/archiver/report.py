@@ -22,6 +22,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "BytesArchived",
     "RowsArchived",
     "SchemaDrift",
+    "MonthsIncomplete",
     "RunSucceeded",
     "RunFailed",
 )
@@ -44,7 +45,12 @@ class MonthResult:
 
 
 class RunFailedError(RuntimeError):
-    """At least one month failed; raised after every month was processed."""
+    """At least one month failed or is incomplete; raised after every month was processed."""
+
+
+def incomplete(result: MonthResult) -> bool:
+    """Archived (its new objects in place), but a later step (old raw removal, partition, markers) failed."""
+    return result.status in ("archived", "unchanged") and result.error is not None
 
 
 def log_month(logger: Logger, result: MonthResult) -> None:
@@ -52,6 +58,8 @@ def log_month(logger: Logger, result: MonthResult) -> None:
     fields = {k: v for k, v in asdict(result).items() if v not in (None, [])}
     if result.status == "failed":
         logger.error(f"{result.report} {result.month}: failed", extra=fields)
+    elif incomplete(result):
+        logger.error(f"{result.report} {result.month}: {result.status}, incomplete; {result.error}", extra=fields)
     elif result.error:
         logger.warning(f"{result.report} {result.month}: {result.status}; {result.error}", extra=fields)
     elif result.unknown_columns:
@@ -68,13 +76,15 @@ def add_month_metrics(metrics: Metrics, result: MonthResult) -> None:
         metrics.add_metric(name="RowsArchived", unit=MetricUnit.Count, value=result.rows or 0)
     if result.unknown_columns:
         metrics.add_metric(name="SchemaDrift", unit=MetricUnit.Count, value=len(result.unknown_columns))
+    if incomplete(result):
+        metrics.add_metric(name="MonthsIncomplete", unit=MetricUnit.Count, value=1)
 
 
 def add_run_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
     """A zero for every month metric (one data point each per run), and whether the run succeeded or failed."""
-    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift"):
+    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "MonthsIncomplete"):
         metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesArchived" else MetricUnit.Count, value=0)
-    failed = any(r.status == "failed" for r in results)
+    failed = any(r.status == "failed" or incomplete(r) for r in results)
     metrics.add_metric(name="RunFailed" if failed else "RunSucceeded", unit=MetricUnit.Count, value=1)
 
 
@@ -84,8 +94,12 @@ def payload(results: list[MonthResult]) -> dict[str, Any]:
 
 
 def raise_if_failed(results: list[MonthResult]) -> None:
-    """Raise naming every failed month, so the invocation counts as a Lambda error."""
+    """Raise naming every failed or incomplete month, so the invocation counts as a Lambda error."""
     failed = [r for r in results if r.status == "failed"]
-    if failed:
-        detail = "; ".join(f"{r.month}: {r.error}" for r in failed)
-        raise RunFailedError(f"{len(failed)} month(s) failed: {detail}")
+    unfinished = [r for r in results if incomplete(r)]
+    parts = [f"{len(failed)} month(s) failed: " + "; ".join(f"{r.month}: {r.error}" for r in failed)] if failed else []
+    if unfinished:
+        detail = "; ".join(f"{r.month}: {r.error}" for r in unfinished)
+        parts.append(f"{len(unfinished)} month(s) archived but incomplete (the next run finishes them): {detail}")
+    if parts:
+        raise RunFailedError("; ".join(parts))

@@ -68,7 +68,8 @@ def invoke(
 ) -> list[MonthResult]:
     """Run one invocation, passing each month's result to `on_result` as it ends; bad input raises before any write."""
     settings = Settings.from_env(env)
-    current = Month.of(now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    current = Month.of(now)
     if settings.start_month > current:
         raise ConfigError(f"START_MONTH {settings.start_month} is after the current UTC month {current}")
     request = parse_event(event, current)
@@ -76,12 +77,12 @@ def invoke(
     catalog = Catalog(clients.glue, settings.glue_database, settings.glue_table)
     catalog.descriptor()
     partitions = catalog.partitions()
-    store = ArchiveStore(clients.s3, settings.bucket, settings.prefix)
+    store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, owner=settings.bucket_owner)
     state = store.state()
-    planned = plan_months(request, state, current, settings.start_month, settings.lookback_months)
+    planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now)
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session)
     appstore.token()  # refused credentials or a failing token endpoint stop the run here, before any month
     downloads = requests.Session()
     downloads.trust_env = False  # never pick up credentials or proxies for the download host
-    pipeline = Pipeline(appstore, downloads, settings.allowed_hosts, store, catalog, state, partitions)
+    pipeline = Pipeline(appstore, downloads, settings.allowed_hosts, store, catalog, state, partitions, settings.max_decompressed_bytes)
     return pipeline.run(planned, time_left, SAFETY_MARGIN_SECONDS, on_result)

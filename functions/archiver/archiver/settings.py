@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from archiver.months import Month
 from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
+
+_ACCOUNT = re.compile(r"\d{12}")
 
 DEFAULTS: dict[str, str] = {
     "ARCHIVE_PREFIX": "appstore/",
@@ -18,6 +23,10 @@ DEFAULTS: dict[str, str] = {
     "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
     "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
     "REPORTS": DEFAULT_REPORTS,
+    # Optional: the account that must own the archive bucket (sent as ExpectedBucketOwner on every S3 call).
+    "ARCHIVE_BUCKET_OWNER": "",
+    # Optional: the most bytes a report may decompress to; empty means the size of the spool filesystem (/tmp).
+    "MAX_DECOMPRESSED_BYTES": "",
 }
 REQUIRED: tuple[str, ...] = ("SECRET_ID", "ARCHIVE_BUCKET", "GLUE_DATABASE", "GLUE_TABLE")
 # Every variable of the function's environment contract (template tests compare against it).
@@ -44,6 +53,8 @@ class Settings:
     scope: str
     allowed_hosts: tuple[str, ...]
     reports: tuple[ReportType, ...] = REPORT_TYPES
+    bucket_owner: str | None = None
+    max_decompressed_bytes: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -72,6 +83,12 @@ class Settings:
             reports = parse_reports(get("REPORTS"))
         except ReportsError as exc:
             raise ConfigError(str(exc)) from None
+        owner = get("ARCHIVE_BUCKET_OWNER")
+        if owner and not _ACCOUNT.fullmatch(owner):
+            raise ConfigError(f"ARCHIVE_BUCKET_OWNER must be a 12-digit AWS account id, got {owner!r}")
+        cap = get("MAX_DECOMPRESSED_BYTES")
+        if cap and not cap.isdigit():
+            raise ConfigError(f"MAX_DECOMPRESSED_BYTES must be a whole number of bytes, got {cap!r}")
         return cls(
             secret_id=env["SECRET_ID"].strip(),
             bucket=env["ARCHIVE_BUCKET"].strip(),
@@ -85,4 +102,11 @@ class Settings:
             scope=get("APPSTORE_SCOPE"),
             allowed_hosts=hosts,
             reports=reports,
+            bucket_owner=owner or None,
+            max_decompressed_bytes=int(cap) if cap else spool_size(),
         )
+
+
+def spool_size() -> int:
+    """The size of the filesystem reports are spooled to (Lambda: the function's ephemeral storage)."""
+    return shutil.disk_usage(tempfile.gettempdir()).total

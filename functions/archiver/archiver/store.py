@@ -1,14 +1,12 @@
-"""Store archives in S3: the key layout, whole-object uploads, and per-month state markers."""
+"""The archive bucket: key layout, listings, what a month holds, and per-month state markers."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from boto3.s3.transfer import TransferConfig
 
 from archiver.months import Month
 from archiver.plan import ArchiveState
@@ -18,26 +16,43 @@ if TYPE_CHECKING:
 else:
     S3Client = Any
 
-# Uploads stream from the spool file; multipart parts become visible only on completion.
-TRANSFER = TransferConfig(multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, max_concurrency=2)
 _PARTITION = re.compile(r"year=(\d{4})/month=(\d{2})/")
-_MARKER = re.compile(r"(not_found|deferred)/(\d{4}-\d{2})\.json$")
+_MARKER = re.compile(r"(not_found|deferred|pending)/(\d{4}-\d{2})\.json$")
 
 
 @dataclass(frozen=True)
-class Archived:
-    """What the bucket holds for one month."""
+class Stored:
+    """One current object: key, version id (None without versioning) and user metadata."""
 
-    raw_key: str
-    raw_sha256: str
-    curated_fingerprint: str | None
+    key: str
+    version: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MonthView:
+    """What the bucket holds for one month: its raw objects and its curated object."""
+
+    raw: tuple[Stored, ...]
+    curated: Stored | None
+
+
+def version_of(response: Any) -> str | None:
+    """The version id an S3 response names (None in a bucket without versioning)."""
+    version = response.get("VersionId")
+    return str(version) if version and version != "null" else None
 
 
 class ArchiveStore:
-    """The archive bucket's layout and operations for one report type."""
+    """The archive bucket's layout and reads for one report type; every call names the expected owner."""
 
-    def __init__(self, s3: S3Client, bucket: str, prefix: str, report: str = "sales") -> None:
-        self.s3, self.bucket, self.prefix, self.report = s3, bucket, prefix, report
+    def __init__(self, s3: S3Client, bucket: str, prefix: str, report: str = "sales", owner: str | None = None) -> None:
+        self.s3, self.bucket, self.prefix, self.report, self.owner = s3, bucket, prefix, report, owner
+
+    def args(self, **params: Any) -> dict[str, Any]:
+        """Request parameters on the archive bucket, with ExpectedBucketOwner when the owner is known."""
+        owner = {"ExpectedBucketOwner": self.owner} if self.owner else {}
+        return {"Bucket": self.bucket, **owner, **params}
 
     def raw_prefix(self, month: Month) -> str:
         """Where the month's raw file lives."""
@@ -51,71 +66,92 @@ class ArchiveStore:
         """The one curated object of the month's partition."""
         return f"{self.curated_prefix(month)}{self.report}_{month.year:04d}_{month.mm}.csv.gz"
 
+    def quarantine_key(self, month: Month, sha256: str, name: str) -> str:
+        """Where served bytes that could not be archived are kept."""
+        return f"{self.prefix}quarantine/{self.report}/year={month.year:04d}/month={month.mm}/{sha256}-{name}"
+
     def location(self, month: Month) -> str:
         """The Glue partition location of the month."""
         return f"s3://{self.bucket}/{self.curated_prefix(month)}"
 
-    def _marker(self, status: str, month: Month) -> str:
+    def marker_key(self, status: str, month: Month) -> str:
+        """The state marker of a month: not_found, deferred or pending."""
         return f"{self.prefix}state/{self.report}/{status}/{month}.json"
 
-    def _keys(self, prefix: str) -> list[str]:
+    def listing(self, prefix: str) -> list[dict[str, Any]]:
+        """Every current object under a prefix (key, size, LastModified)."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(**self.args(Prefix=prefix))
+        return [dict(item) for page in pages for item in page.get("Contents", [])]
+
+    def keys(self, prefix: str) -> list[str]:
         """Every key under a prefix."""
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return [str(item["Key"]) for item in self.listing(prefix)]
 
     def state(self) -> ArchiveState:
-        """Months archived, answered 'not found', or deferred, read from two listings."""
-        archived = {Month(int(m[1]), int(m[2])) for k in self._keys(f"{self.prefix}raw/{self.report}/") if (m := _PARTITION.search(k))}
-        not_found: set[Month] = set()
+        """Months archived, answered 'not found' (and when), deferred, or with a transaction pending: two listings."""
+        archived = {Month(int(m[1]), int(m[2])) for k in self.keys(f"{self.prefix}raw/{self.report}/") if (m := _PARTITION.search(k))}
+        not_found: dict[Month, datetime] = {}
         deferred: dict[Month, bool] = {}
-        for key in self._keys(f"{self.prefix}state/{self.report}/"):
-            if match := _MARKER.search(key):
+        pending: set[Month] = set()
+        for item in self.listing(f"{self.prefix}state/{self.report}/"):
+            if match := _MARKER.search(item["Key"]):
                 month = Month.parse(match[2])
                 if match[1] == "not_found":
-                    not_found.add(month)
+                    not_found[month] = item["LastModified"]
+                elif match[1] == "pending":
+                    pending.add(month)
                 else:
-                    body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                    body = self.s3.get_object(**self.args(Key=item["Key"]))["Body"].read()
                     deferred[month] = bool(json.loads(body or b"{}").get("force", False))
-        return ArchiveState(frozenset(archived), frozenset(not_found), deferred)
+        return ArchiveState(frozenset(archived), frozenset(not_found), deferred, not_found, frozenset(pending))
 
-    def archived(self, month: Month) -> Archived | None:
-        """The month's current raw object and curated fingerprint, if it was archived."""
-        raw = self._keys(self.raw_prefix(month))
-        if not raw:
-            return None
-        head = self.s3.head_object(Bucket=self.bucket, Key=raw[0])
-        fingerprint: str | None = None
-        # Listed first: without an unconditional s3:ListBucket, S3 answers HEAD on a missing key with 403.
-        if self.curated_key(month) in self._keys(self.curated_prefix(month)):
-            curated = self.s3.head_object(Bucket=self.bucket, Key=self.curated_key(month))
-            fingerprint = curated["Metadata"].get("columns")
-        return Archived(raw[0], head["Metadata"].get("sha256", ""), fingerprint)
+    def head(self, key: str, version: str | None = None) -> Stored:
+        """One object's (or one version's) version id and metadata."""
+        extra = {"VersionId": version} if version else {}
+        response = self.s3.head_object(**self.args(Key=key, **extra))
+        return Stored(key, version_of(response), dict(response.get("Metadata", {})))
 
-    def put(self, key: str, path: Path, metadata: dict[str, str], content_type: str) -> None:
-        """Upload a finished local file whole; it becomes visible only when complete."""
-        extra = {"Metadata": metadata, "ContentType": content_type}
-        self.s3.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=TRANSFER)
+    def current(self, key: str) -> Stored | None:
+        """The key's current object, listed first: without an unconditional s3:ListBucket, HEAD on a missing key is 403."""
+        return self.head(key) if key in self.keys(key) else None
 
-    def current_version(self, key: str) -> str | None:
-        """The version id of an object's current version (None in a bucket without versioning)."""
-        version = self.s3.head_object(Bucket=self.bucket, Key=key).get("VersionId")
-        return version if version and version != "null" else None
-
-    def remove_version(self, key: str, version: str) -> None:
-        """Delete one version of an object, making the previous version current again."""
-        self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version)
-
-    def remove_other_raw(self, month: Month, keep: str) -> None:
-        """Delete the month's raw files other than `keep` (one raw file per month)."""
-        for key in self._keys(self.raw_prefix(month)):
-            if key != keep:
-                self.s3.delete_object(Bucket=self.bucket, Key=key)
+    def month(self, month: Month) -> MonthView:
+        """The month's raw objects and curated object, with their metadata and version ids."""
+        raw = tuple(self.head(key) for key in self.keys(self.raw_prefix(month)))
+        curated_key = self.curated_key(month)
+        curated = self.head(curated_key) if curated_key in self.keys(self.curated_prefix(month)) else None
+        return MonthView(raw, curated)
 
     def set_marker(self, month: Month, status: str, force: bool = False) -> None:
-        """Record that a month answered 'not_found' or was 'deferred'."""
+        """Record that a month answered 'not_found' or was 'deferred' (re-putting refreshes its LastModified)."""
         body = json.dumps({"month": str(month), "status": status, "force": force}).encode()
-        self.s3.put_object(Bucket=self.bucket, Key=self._marker(status, month), Body=body, ContentType="application/json")
+        self.s3.put_object(**self.args(Key=self.marker_key(status, month), Body=body, ContentType="application/json"))
 
     def clear_marker(self, month: Month, status: str) -> None:
         """Forget a month's 'not_found' or 'deferred' marker."""
-        self.s3.delete_object(Bucket=self.bucket, Key=self._marker(status, month))
+        self.s3.delete_object(**self.args(Key=self.marker_key(status, month)))
+
+    def put_intent(self, month: Month, intent: dict[str, Any]) -> str | None:
+        """Write the month's pending marker (a transaction in progress); returns its version id."""
+        body = json.dumps(intent).encode()
+        response = self.s3.put_object(**self.args(Key=self.marker_key("pending", month), Body=body, ContentType="application/json"))
+        return version_of(response)
+
+    def read_intent(self, month: Month) -> tuple[dict[str, Any], str | None] | None:
+        """The month's pending marker and its version id, if there is one."""
+        key = self.marker_key("pending", month)
+        if key not in self.keys(key):
+            return None
+        response = self.s3.get_object(**self.args(Key=key))
+        return json.loads(response["Body"].read() or b"{}"), version_of(response)
+
+    def clear_intent(self, month: Month, version: str | None) -> None:
+        """Remove our version of the pending marker (by version: no delete marker, another writer's marker stays)."""
+        extra = {"VersionId": version} if version else {}
+        self.s3.delete_object(**self.args(Key=self.marker_key("pending", month), **extra))
+
+    def remove_other_raw(self, month: Month, keep: str) -> None:
+        """Delete the month's raw files other than `keep` (plain delete: their history stays as noncurrent versions)."""
+        for key in self.keys(self.raw_prefix(month)):
+            if key != keep:
+                self.s3.delete_object(**self.args(Key=key))

@@ -1,0 +1,102 @@
+"""S3 writes of a month transaction: versioned uploads, unknown outcomes, our own versions, stray uploads."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from archiver.store import ArchiveStore, Stored, version_of
+
+# Files up to this size are sent in one PutObject; larger ones in parts of PART_SIZE (module constants, so a test
+# or a soak can lower them to exercise the multipart path with small files).
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+PART_SIZE = 16 * 1024 * 1024
+TXN = "txn"  # metadata key naming the transaction that wrote a version
+
+
+class UnknownOutcome(RuntimeError):
+    """An upload raised and whether S3 committed it could not be read back."""
+
+
+def put_file(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
+    """Upload a finished file whole (visible only when complete); return the new version id.
+
+    If the upload raises, the key's current version is read: when it carries our `txn`, S3 committed the write
+    although the answer was lost (a retried CompleteMultipartUpload answering NoSuchUpload, say), and its version
+    id is returned; otherwise the error is raised.
+    """
+    try:
+        if path.stat().st_size <= MULTIPART_THRESHOLD:
+            with open(path, "rb") as body:
+                return version_of(store.s3.put_object(**store.args(Key=key, Body=body, Metadata=metadata, ContentType=content_type)))
+        return _multipart(store, key, path, metadata, content_type)
+    except Exception as exc:
+        committed = resolve(store, key, metadata[TXN], exc)
+        if committed is None:
+            raise
+        return committed.version
+
+
+def resolve(store: ArchiveStore, key: str, txn: str, error: Exception) -> Stored | None:
+    """The key's current version if it carries `txn` (the write committed), else None; UnknownOutcome if unreadable."""
+    try:
+        current = store.current(key)
+    except Exception as exc:
+        raise UnknownOutcome(f"{type(error).__name__}: {error}; and {key} could not be read back: {type(exc).__name__}: {exc}") from exc
+    return current if current is not None and current.metadata.get(TXN) == txn else None
+
+
+def _multipart(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
+    """Our own multipart upload (boto3's upload_file hides the version id); aborted if any step fails."""
+    upload = store.s3.create_multipart_upload(**store.args(Key=key, Metadata=metadata, ContentType=content_type))["UploadId"]
+    try:
+        parts = []
+        with open(path, "rb") as source:
+            number = 1
+            while chunk := source.read(PART_SIZE):
+                reply = store.s3.upload_part(**store.args(Key=key, UploadId=upload, PartNumber=number, Body=chunk))
+                parts.append({"PartNumber": number, "ETag": reply["ETag"]})
+                number += 1
+        done = store.s3.complete_multipart_upload(**store.args(Key=key, UploadId=upload, MultipartUpload={"Parts": parts}))
+        return version_of(done)
+    except Exception:
+        with contextlib.suppress(Exception):  # after a committed CompleteMultipartUpload this answers NoSuchUpload
+            store.s3.abort_multipart_upload(**store.args(Key=key, UploadId=upload))
+        raise
+
+
+def versions_of(store: ArchiveStore, key: str, txn: str) -> list[str]:
+    """The version ids of `key` written by transaction `txn` (a retried PutObject may have committed twice)."""
+    mine: list[str] = []
+    pages = store.s3.get_paginator("list_object_versions").paginate(**store.args(Prefix=key))
+    for page in pages:
+        for version in page.get("Versions", []):
+            if version["Key"] == key and store.head(key, version["VersionId"]).metadata.get(TXN) == txn:
+                mine.append(version["VersionId"])
+    return mine
+
+
+def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
+    """Delete every version of `key` that transaction `txn` wrote, never another writer's; the previous one is current again."""
+    mine = versions_of(store, key, txn)
+    for version in mine:
+        store.s3.delete_object(**store.args(Key=key, VersionId=version))
+    return len(mine)
+
+
+def abort_uploads(store: ArchiveStore, prefix: str) -> int:
+    """Abort the incomplete multipart uploads under a prefix (left by a killed run)."""
+    aborted = 0
+    pages = store.s3.get_paginator("list_multipart_uploads").paginate(**store.args(Prefix=prefix))
+    for page in pages:
+        for upload in page.get("Uploads", []):
+            store.s3.abort_multipart_upload(**store.args(Key=upload["Key"], UploadId=upload["UploadId"]))
+            aborted += 1
+    return aborted
+
+
+def quarantine(store: ArchiveStore, key: str, path: Path, sha256: str, reason: str) -> None:
+    """Keep served bytes that cannot be archived, byte-exact, under quarantine/ (idempotent: the key holds the SHA-256)."""
+    printable = "".join(c if " " <= c <= "~" else "?" for c in reason[:1000])  # metadata travels in HTTP headers
+    metadata = {"sha256": sha256, "reason": printable, TXN: sha256}
+    put_file(store, key, path, metadata, "application/octet-stream")

@@ -1,0 +1,68 @@
+"""Decide whether a fetched month must be written, and curate it; bytes that cannot be archived go to quarantine."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from archiver.convert import COLUMNS_FINGERPRINT, Curated, ReportFormatError, curate, sniff
+from archiver.download import Downloaded
+from archiver.months import Month
+from archiver.objects import quarantine
+from archiver.schema import SchemaError
+from archiver.store import ArchiveStore, MonthView
+
+
+class EmptyReportRefused(RuntimeError):
+    """A report without data rows would have replaced a month that holds rows."""
+
+
+def is_unchanged(view: MonthView, sha256: str, force: bool) -> bool:
+    """True only when the served bytes, the one raw object and the curated object's source agree, in the current format."""
+    if force or len(view.raw) != 1 or view.curated is None:
+        return False
+    curated = view.curated.metadata
+    return view.raw[0].metadata.get("sha256") == sha256 == curated.get("source-sha256") and curated.get("columns") == COLUMNS_FINGERPRINT
+
+
+def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
+    """Whether the archived curated object has data rows (read from its metadata, or from its first lines if older)."""
+    if view.curated is None:
+        return False
+    rows = view.curated.metadata.get("rows", "")
+    if rows.isdigit():
+        return int(rows) > 0
+    extra = {"VersionId": view.curated.version} if view.curated.version else {}
+    body = store.s3.get_object(**store.args(Key=view.curated.key, **extra))["Body"]
+    try:
+        with gzip.GzipFile(fileobj=body) as text:
+            text.readline()  # the header; a curated row never spans lines
+            return bool(text.readline())
+    finally:
+        body.close()
+
+
+def prepare(
+    store: ArchiveStore, month: Month, fetched: Downloaded, view: MonthView, force: bool, target: Path, max_bytes: int | None
+) -> tuple[Curated, str]:
+    """Curate the served file into `target`; (facts, 'gzip' or 'zip'). Refused bytes are quarantined and the error names the key."""
+    try:
+        kind = sniff(fetched.path)
+        with open(target, "wb") as out:
+            curated = curate(fetched.path, out, max_bytes)
+    except (ReportFormatError, SchemaError) as exc:
+        raise type(exc)(_kept(store, month, fetched, f"{exc}")) from None
+    if curated.rows == 0 and not force and holds_rows(store, view):
+        reason = "report has no data rows, but the archived month has rows; invoke with force to accept it"
+        raise EmptyReportRefused(_kept(store, month, fetched, reason))
+    return curated, kind
+
+
+def _kept(store: ArchiveStore, month: Month, fetched: Downloaded, reason: str) -> str:
+    """Quarantine the served bytes; the reason, naming where they are kept."""
+    key = store.quarantine_key(month, fetched.sha256, fetched.name)
+    try:
+        quarantine(store, key, fetched.path, fetched.sha256, reason)
+    except Exception as exc:
+        return f"{reason}; the served file could not be quarantined at s3://{store.bucket}/{key}: {type(exc).__name__}: {exc}"
+    return f"{reason}; the served file is kept at s3://{store.bucket}/{key}"
