@@ -11,7 +11,7 @@ import responses
 
 from archiver.download import DownloadError, LinkExpired, LinkRefused, check_link, download, redact
 
-ALLOWED = ("*.amazonaws.com", "127.0.0.1")
+ALLOWED = ("*.s3.amazonaws.com", "127.0.0.1")  # `*` stands for one DNS label at most
 
 
 @pytest.mark.parametrize(

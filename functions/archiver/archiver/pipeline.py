@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from archiver.appstore import AppstoreClient
 from archiver.catalog import Catalog
 from archiver.convert import COLUMNS_FINGERPRINT, curate, sniff
+from archiver.deadline import NO_DEADLINE, Deadline
 from archiver.download import Downloaded, DownloadError, download
 from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth
@@ -37,6 +38,7 @@ class Pipeline:
     catalog: Catalog
     state: ArchiveState
     partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
+    deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
 
     def run(
         self,
@@ -145,7 +147,7 @@ class Pipeline:
                 return None
             try:
                 with open(spool, "wb") as target:
-                    return download(self.downloads, link, self.allowed_hosts, target)
+                    return download(self.downloads, link, self.allowed_hosts, target, self.deadline)
             except DownloadError:
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
