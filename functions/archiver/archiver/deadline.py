@@ -31,6 +31,8 @@ class Deadline:
     def check(self, seconds: float, what: str) -> None:
         """Raise OutOfTime if waiting `seconds` for `what` would outlast the budget."""
         left = self.remaining()
+        if seconds > left and seconds <= 0:
+            raise OutOfTime(f"{what} ran out of time: the run has reached its safety margin before the Lambda timeout")
         if seconds > left:
             raise OutOfTime(f"{what} would take {seconds:.0f} s, but the run has {max(left, 0.0):.0f} s left before its safety margin")
 
