@@ -92,7 +92,8 @@ def test_a_run_killed_mid_month_has_already_emitted_the_finished_months_metrics(
         time.sleep(0.5)  # the run is now waiting on the third month's download
         assert process.poll() is None, "the run ended by itself instead of hanging on the third download"
     finally:
-        os.kill(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         reader.join(timeout=30)
     assert process.returncode == -signal.SIGKILL
