@@ -42,10 +42,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     finished: list[MonthResult] = []
 
     def on_result(result: MonthResult) -> None:
-        """Log and count each month as soon as it ends, so a run that dies later keeps them."""
+        """Log, count and flush each month as soon as it ends, so a run killed later (even at its timeout) keeps them."""
         finished.append(result)
         log_month(logger, result)
         add_month_metrics(metrics, result)
+        metrics.flush_metrics()  # never empty here: the month's status metric was just added
 
     try:
         results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ, on_result=on_result)

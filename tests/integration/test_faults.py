@@ -796,7 +796,7 @@ def test_16_out_of_time_defers_and_the_next_run_finishes_them_first(stack: Local
 
 
 def test_16_forced_run_deferred_midway_keeps_force(stack: LocalStack) -> None:
-    stack.env.update(START_MONTH=str(LAST), LOOKBACK_MONTHS="0")
+    stack.env.update(START_MONTH=str(LAST), LOOKBACK_MONTHS="1")
     archive(stack, EARLIER, LAST, THIS)
     forced = invoke_with(stack, event(EARLIER, LAST, force=True), CountdownContext(deadline=0.0, months=1))
     assert statuses(forced) == {str(EARLIER): "archived", str(LAST): "deferred"}

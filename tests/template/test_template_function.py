@@ -34,6 +34,12 @@ ENVIRONMENT_CONTRACT: tuple[str, ...] = (
     "POWERTOOLS_LOG_LEVEL",
 )
 
+#: The default download host patterns: S3 endpoints only, `*` never spanning a dot.
+S3_HOSTS = (
+    "s3.amazonaws.com,*.s3.amazonaws.com,s3.*.amazonaws.com,*.s3.*.amazonaws.com,"
+    "s3.dualstack.*.amazonaws.com,*.s3.dualstack.*.amazonaws.com,s3-*.amazonaws.com,*.s3-*.amazonaws.com"
+)
+
 #: IAM actions that read or change data; none of them may be granted on "*".
 DATA_ACTION_PREFIXES = ("s3:", "glue:", "secretsmanager:", "kms:", "sqs:", "sns:", "lambda:", "athena:", "logs:")
 
@@ -138,7 +144,7 @@ def test_environment_defaults(resolver: Resolver) -> None:
         "APPSTORE_TOKEN_URL": "https://api.amazon.com/auth/o2/token",
         "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
         "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
-        "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+        "DOWNLOAD_ALLOWED_HOSTS": S3_HOSTS,
         "REPORTS": "sales,earnings,earnings_yearly,subscription",
         "ARCHIVE_BUCKET_OWNER": "123456789012",
         "MAX_DECOMPRESSED_BYTES": "2147483648",
@@ -152,6 +158,16 @@ def test_decompression_cap_is_the_ephemeral_storage(template: dict[str, Any]) ->
     properties = function_properties(template)
     cap = int(properties["Environment"]["Variables"]["MAX_DECOMPRESSED_BYTES"])
     assert cap == properties["EphemeralStorage"]["Size"] * 1024 * 1024
+
+
+def test_download_hosts_default_is_the_function_default() -> None:
+    settings = pytest.importorskip("archiver.settings")
+    assert settings.DEFAULTS["DOWNLOAD_ALLOWED_HOSTS"] == S3_HOSTS
+
+
+def test_lookback_months_is_at_least_one(template: dict[str, Any]) -> None:
+    lookback = template["Parameters"]["LookbackMonths"]
+    assert (lookback["Type"], lookback["MinValue"], lookback["Default"]) == ("Number", 1, 2)
 
 
 def test_environment_uses_existing_bucket_and_secret(resolver: Resolver) -> None:

@@ -72,9 +72,23 @@ def test_not_found_is_none_not_an_error(amazon: FakeAppstore) -> None:
     assert client().report_link("sales", Month(2019, 2)) is None
 
 
-def test_404_is_not_found(amazon: FakeAppstore) -> None:
-    amazon.report_faults = [404]
-    assert client().report_link("sales", Month(2024, 3)) is None
+@pytest.mark.parametrize(
+    ("status", "body"), [(400, "Report not found"), (404, "Report not found for sales/2024/3"), (404, "REPORT NOT FOUND")]
+)
+def test_report_not_found_on_400_or_404_is_none(status: int, body: str) -> None:
+    with responses.RequestsMock() as mock:
+        mock.post(TOKEN_URL, json={"access_token": "Atc|x", "expires_in": 3600})
+        mock.get(f"{REPORT_URL}/sales/2024/3", status=status, body=body)
+        assert client().report_link("sales", Month(2024, 3)) is None
+
+
+@pytest.mark.parametrize("body", ["", "Not Found", "<html><h1>404</h1></html>", '{"message": "no route"}'])
+def test_any_other_404_is_an_error_not_a_missing_report(body: str) -> None:
+    with responses.RequestsMock() as mock:
+        mock.post(TOKEN_URL, json={"access_token": "Atc|x", "expires_in": 3600})
+        mock.get(f"{REPORT_URL}/sales/2024/3", status=404, body=body)
+        with pytest.raises(AppstoreError, match="HTTP 404 without 'Report not found' for sales 2024-03"):
+            client().report_link("sales", Month(2024, 3))
 
 
 def test_one_token_refresh_on_401(amazon: FakeAppstore) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
 
 import pytest
 import requests
 import responses
+from requests.adapters import HTTPAdapter
 
+from archiver.deadline import Deadline, OutOfTime
 from archiver.download import DownloadError, LinkExpired, LinkRefused, check_link, download, redact
 
-ALLOWED = ("*.amazonaws.com", "127.0.0.1")
+ALLOWED = ("*.s3.amazonaws.com", "127.0.0.1")  # `*` stands for one DNS label at most
 
 
 @pytest.mark.parametrize(
@@ -96,3 +99,69 @@ def test_redirect_within_allowed_hosts_is_followed() -> None:
         mock.get(URL, status=307, headers={"Location": "https://other.s3.amazonaws.com/sales_2024_03.zip"})
         mock.get("https://other.s3.amazonaws.com/sales_2024_03.zip", body=b"PK\x03\x04")
         assert download(requests.Session(), URL, ALLOWED, io.BytesIO()).name == "sales_2024_03.zip"
+
+
+class Trickle:
+    """A raw body that gives one chunk per read, each read taking `seconds` on a fake clock."""
+
+    def __init__(self, clock: list[float], seconds: float, chunks: int) -> None:
+        self.clock, self.seconds, self.left = clock, seconds, chunks
+
+    def read1(self, amount: int, decode_content: bool | None = None) -> bytes:
+        if self.left == 0:
+            return b""
+        self.clock[0] += self.seconds
+        self.left -= 1
+        return b"\x1f\x8b" + b"x" * 98
+
+    def close(self) -> None:
+        pass
+
+
+class Serving(HTTPAdapter):
+    """Answers every request with a 200 whose body trickles in; records the timeout of each send."""
+
+    def __init__(self, body: Trickle) -> None:
+        super().__init__()
+        self.body, self.timeouts = body, []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.timeouts.append(kwargs.get("timeout"))
+        response = requests.Response()
+        response.status_code, response.raw, response.url, response.request = 200, self.body, str(request.url), request
+        return response
+
+
+def served(body: Trickle) -> tuple[requests.Session, Serving]:
+    session, adapter = requests.Session(), Serving(body)
+    session.mount("https://", adapter)
+    return session, adapter
+
+
+def test_the_download_stops_between_chunks_once_the_deadline_has_passed() -> None:
+    clock = [0.0]
+    budget = Deadline(lambda: 150.0, 120.0, clock=lambda: clock[0])  # 30 s for the month
+    budget.time_left()
+    session, adapter = served(Trickle(clock, seconds=4.0, chunks=100))  # 400 s if let run
+    with pytest.raises(OutOfTime, match=r"the download from https://vendor\.s3\.amazonaws\.com/\S+ \(800 bytes so far\) ran out of time"):
+        download(session, URL, ALLOWED, io.BytesIO(), budget)
+    assert clock[0] == 32.0  # stopped at the first chunk past the deadline
+    assert adapter.timeouts == [(10.0, 30.0)]  # read timeout no longer than the time left
+
+
+def test_no_request_is_sent_when_no_time_is_left() -> None:
+    clock = [0.0]
+    budget = Deadline(lambda: 119.0, 120.0, clock=lambda: clock[0])
+    budget.time_left()
+    session, adapter = served(Trickle(clock, seconds=0.0, chunks=1))
+    with pytest.raises(OutOfTime, match="no time left for the download"):
+        download(session, URL, ALLOWED, io.BytesIO(), budget)
+    assert adapter.timeouts == []
+
+
+def test_a_download_within_the_deadline_is_whole() -> None:
+    clock = [0.0]
+    budget = Deadline(lambda: 900.0, 120.0, clock=lambda: clock[0])
+    budget.time_left()
+    session, _ = served(Trickle(clock, seconds=1.0, chunks=5))
+    assert download(session, URL, ALLOWED, io.BytesIO(), budget).size == 500

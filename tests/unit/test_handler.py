@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import app
+from archiver import pipeline
 from archiver.appstore import AppstoreError, CredentialsError
 from archiver.months import Month
 from archiver.report import RunFailedError
@@ -509,3 +511,27 @@ def test_a_missing_curated_object_is_listed_not_probed(run: Callable[..., dict[s
     assert statuses(run({"months": [month]})) == {month: "archived"}
     assert probed == []
     assert entry["curated_key"] in keys(aws)
+
+
+def test_each_month_is_flushed_as_it_ends_and_the_run_metrics_still_come_out(
+    run: Callable[..., dict[str, Any]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed: list[str] = []
+    seen_at_download: list[float] = []
+    real_download = pipeline.download
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        printed.append(capsys.readouterr().out)
+        seen_at_download.append(emitted_metrics("".join(printed)).get("MonthsArchived", 0))
+        return real_download(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "download", watching)
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty flush would warn "No application metrics to publish"
+        run({"months": MONTHS[2:5]})
+    printed.append(capsys.readouterr().out)
+    assert seen_at_download == [0, 1, 2]  # each month's metrics were on stdout before the next month started
+    metrics = emitted_metrics("".join(printed))
+    assert (metrics["MonthsArchived"], metrics["RowsArchived"], metrics["RunSucceeded"]) == (3, 12, 1)
+    assert {"MonthsFailed", "MonthsNotFound", "MonthsDeferred", "MonthsUnchanged", "SchemaDrift"} <= set(metrics)  # the zeros

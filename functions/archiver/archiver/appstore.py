@@ -9,14 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
+from archiver.deadline import NO_DEADLINE, Deadline
 from archiver.months import Month
+from archiver.retry import MAX_RETRY_AFTER, retrying_session
 
+__all__ = ["MAX_RETRY_AFTER", "AppstoreClient", "AppstoreError", "Credentials", "CredentialsError", "RateLimiter", "retrying_session"]
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 TOKEN_MARGIN = 300.0  # refresh a cached token this long before it expires
-MAX_RETRY_AFTER = 60  # seconds: the longest wait before a retry, backoff or Retry-After (urllib3's own cap is 6 h)
 # Report-link requests per second: under Amazon's ~3/s, so that latency jitter never lands a 4th request
 # within one second of the 3rd-last one (each such 429 costs a Retry-After second).
 REPORT_RATE = 2.8
@@ -46,29 +46,6 @@ class _Token:
 
 # Tokens are cached across warm invocations, keyed by endpoint, client and scope.
 _TOKEN_CACHE: dict[tuple[str, str, str], _Token] = {}
-
-
-def retrying_session() -> requests.Session:
-    """An HTTP session that verifies TLS and retries 429/5xx, honouring Retry-After."""
-    retry = Retry(
-        total=5,
-        connect=3,
-        read=0,
-        status=5,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "POST"}),
-        backoff_factor=0.5,
-        backoff_max=MAX_RETRY_AFTER,
-        respect_retry_after_header=True,
-        retry_after_max=MAX_RETRY_AFTER,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    session.trust_env = False  # no .netrc credentials or proxy settings from the environment
-    session.verify = True
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    return session
 
 
 class RateLimiter:
@@ -102,10 +79,12 @@ class AppstoreClient:
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
         clock: Callable[[], float] = time.time,
+        deadline: Deadline = NO_DEADLINE,
     ) -> None:
         self._credentials = credentials
         self._token_url, self._report_url, self._scope = token_url, report_url.rstrip("/"), scope
-        self._session = session or retrying_session()
+        self._deadline = deadline  # every request's timeout and retry wait ends within it
+        self._session = session or retrying_session(deadline)
         self._limiter = limiter or RateLimiter(REPORT_RATE)
         self._clock = clock
         self._key = (token_url, credentials.client_id, scope)
@@ -124,7 +103,8 @@ class AppstoreClient:
             "client_secret": self._credentials.client_secret,
             "scope": self._scope,
         }
-        response = self._session.post(self._token_url, data=form, timeout=TIMEOUT, allow_redirects=False)
+        timeout = self._deadline.timeout(*TIMEOUT, what="the token request")
+        response = self._session.post(self._token_url, data=form, timeout=timeout, allow_redirects=False)
         if response.status_code != 200:
             error = _token_error(response)
             if isinstance(error, CredentialsError):
@@ -144,7 +124,8 @@ class AppstoreClient:
         for attempt in range(2):
             self._limiter.wait()
             headers = {"Authorization": f"Bearer {self.token(refresh=attempt > 0)}"}
-            response = self._session.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+            timeout = self._deadline.timeout(*TIMEOUT, what=f"the {report} {month} link request")
+            response = self._session.get(url, headers=headers, timeout=timeout, allow_redirects=False)
             if response.status_code not in (401, 403):
                 break
         else:
@@ -173,8 +154,10 @@ def _token_error(response: requests.Response) -> AppstoreError:
 def _link_from(response: requests.Response, report: str, month: Month) -> str | None:
     """Read the link from a 200 bare-URL or JSON body or a 3xx Location; None means no report."""
     status, text = response.status_code, response.text
-    if status == 404 or (status == 400 and "report not found" in text.lower()):
+    if status in (400, 404) and "report not found" in text.lower():
         return None
+    if status == 404:  # a 404 without "Report not found" is a wrong URL or an outage, never "no sales"
+        raise AppstoreError(f"report endpoint answered HTTP 404 without 'Report not found' for {report} {month}: check APPSTORE_REPORT_URL")
     if 300 <= status < 400 and response.headers.get("Location"):
         return response.headers["Location"]
     if status == 400 and "unable to fetch the request scope" in text.lower():

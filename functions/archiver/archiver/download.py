@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
+from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
+from archiver.links import LinkRefused, check_link, redact
+
+__all__ = ["DownloadError", "Downloaded", "LinkExpired", "LinkRefused", "check_link", "download", "redact"]
 CHUNK = 1024 * 1024
 MAX_REDIRECTS = 3
 TIMEOUT = (10.0, 60.0)
@@ -28,10 +30,6 @@ class LinkExpired(DownloadError):
     """The download host refused the link (403): it has expired; ask for a new one."""
 
 
-class LinkRefused(RuntimeError):
-    """The link points somewhere DOWNLOAD_ALLOWED_HOSTS does not allow; nothing was requested."""
-
-
 @dataclass(frozen=True)
 class Downloaded:
     """A report file spooled locally, with the facts needed to archive it."""
@@ -42,34 +40,6 @@ class Downloaded:
     sha256: str
 
 
-def redact(url: str) -> str:
-    """The URL without its query string (presigned signatures must never be logged)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_link(url: str, allowed_hosts: tuple[str, ...]) -> None:
-    """Refuse a link whose host is not allowed, or that is not https (except on loopback)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
-        raise LinkRefused(f"download link is not an http(s) URL: {redact(url)}")
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise LinkRefused(f"download link must use https: {redact(url)}")
-    if not any(fnmatchcase(host, pattern) for pattern in allowed_hosts):
-        raise LinkRefused(f"download host {host!r} is not in DOWNLOAD_ALLOWED_HOSTS")
-
-
 def file_name(url: str, response: requests.Response) -> str:
     """The file name as served: Content-Disposition, else the URL's last path segment."""
     match = _DISPOSITION.search(response.headers.get("Content-Disposition", ""))
@@ -78,34 +48,49 @@ def file_name(url: str, response: requests.Response) -> str:
     return name or "report"
 
 
-def download(session: requests.Session, url: str, allowed_hosts: tuple[str, ...], target: BinaryIO) -> Downloaded:
-    """Stream the link's bytes as served (no decoding, no Authorization) into `target`."""
+def download(
+    session: requests.Session, url: str, allowed_hosts: tuple[str, ...], target: BinaryIO, deadline: Deadline = NO_DEADLINE
+) -> Downloaded:
+    """Stream the link's bytes as served (no decoding, no Authorization) into `target`, within the deadline."""
     for _ in range(MAX_REDIRECTS + 1):
         check_link(url, allowed_hosts)
+        timeout = deadline.timeout(*TIMEOUT, what=f"the download from {redact(url)}")
         try:
-            response = session.get(url, stream=True, timeout=TIMEOUT, allow_redirects=False, headers={"Accept-Encoding": "identity"})
-        except requests.RequestException as exc:
+            response = session.get(url, stream=True, timeout=timeout, allow_redirects=False, headers={"Accept-Encoding": "identity"})
+        except (requests.RequestException, ValueError) as exc:  # ValueError: requests could not parse a Location
             raise DownloadError(f"download from {redact(url)} failed: {type(exc).__name__}") from None
         with response:
             if response.is_redirect and response.headers.get("Location"):
-                url = urljoin(url, response.headers["Location"])
+                url = _follow(url, response.headers["Location"])
                 continue
             if response.status_code == 403:
                 raise LinkExpired(f"download host refused the link (HTTP 403, expired?): {redact(url)}")
             if response.status_code != 200:
                 raise DownloadError(f"download from {redact(url)} failed with HTTP {response.status_code}")
-            return _spool(response, url, target)
+            return _spool(response, url, target, deadline)
     raise LinkRefused(f"download link redirected more than {MAX_REDIRECTS} times")
 
 
-def _spool(response: requests.Response, url: str, target: BinaryIO) -> Downloaded:
-    """Copy the raw body to `target`, hashing it and checking its length."""
+def _follow(url: str, location: str) -> str:
+    """The redirect target, resolved against the current link; check_link judges it before any request."""
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        raise LinkRefused(f"download link redirected to a malformed Location from {redact(url)}") from None
+
+
+def _spool(response: requests.Response, url: str, target: BinaryIO, deadline: Deadline) -> Downloaded:
+    """Copy the raw body to `target`, hashing it and checking its length and the deadline between chunks."""
     digest, size = hashlib.sha256(), 0
     try:
-        while chunk := response.raw.read(CHUNK, decode_content=False):
+        # read1 returns what one socket read gives, so no chunk waits on the socket longer than the read timeout.
+        while chunk := response.raw.read1(CHUNK, decode_content=False):
+            deadline.check(0.0, f"the download from {redact(url)} ({size + len(chunk)} bytes so far)")
             digest.update(chunk)
             target.write(chunk)
             size += len(chunk)
+    except OutOfTime:
+        raise
     except Exception as exc:  # urllib3 and socket errors alike: the body was cut short
         raise DownloadError(f"download from {redact(url)} broke off after {size} bytes: {type(exc).__name__}") from None
     expected = response.headers.get("Content-Length")

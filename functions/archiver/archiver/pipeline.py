@@ -12,6 +12,7 @@ import requests
 from archiver.appstore import AppstoreClient, AppstoreError
 from archiver.catalog import Catalog
 from archiver.convert import COLUMNS_FINGERPRINT
+from archiver.deadline import NO_DEADLINE, Deadline
 from archiver.download import Downloaded, DownloadError, download
 from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth
@@ -39,6 +40,7 @@ class Pipeline:
     partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
     stale: dict[Month, str | None] = field(default_factory=dict)  # pending markers a month's new transaction replaces
+    deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
 
     def run(
         self,
@@ -129,7 +131,7 @@ class Pipeline:
                 return None
             try:
                 with open(spool, "wb") as target:
-                    return download(self.downloads, link, self.allowed_hosts, target)
+                    return download(self.downloads, link, self.allowed_hosts, target, self.deadline)
             except DownloadError:
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise

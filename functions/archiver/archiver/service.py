@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.catalog import Catalog
+from archiver.deadline import Deadline
 from archiver.months import Month
 from archiver.pipeline import Pipeline
 from archiver.plan import parse_event, plan_months
@@ -80,9 +81,12 @@ def invoke(
     store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, owner=settings.bucket_owner)
     state = store.state()
     planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now)
-    appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session)
+    deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
+    appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
     appstore.token()  # refused credentials or a failing token endpoint stop the run here, before any month
     downloads = requests.Session()
     downloads.trust_env = False  # never pick up credentials or proxies for the download host
-    pipeline = Pipeline(appstore, downloads, settings.allowed_hosts, store, catalog, state, partitions, settings.max_decompressed_bytes)
-    return pipeline.run(planned, time_left, SAFETY_MARGIN_SECONDS, on_result)
+    pipeline = Pipeline(
+        appstore, downloads, settings.allowed_hosts, store, catalog, state, partitions, settings.max_decompressed_bytes, deadline=deadline
+    )
+    return pipeline.run(planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from archiver.links import parse_patterns
 from archiver.months import Month
 from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 
@@ -21,7 +22,12 @@ DEFAULTS: dict[str, str] = {
     "APPSTORE_TOKEN_URL": "https://api.amazon.com/auth/o2/token",
     "APPSTORE_REPORT_URL": "https://developer.amazon.com/api/appstore/download/report",
     "APPSTORE_SCOPE": "adx_reporting::appstore:marketer",
-    "DOWNLOAD_ALLOWED_HOSTS": "*.amazonaws.com",
+    # S3 endpoints only (virtual-hosted and path style, global, regional, legacy s3-<region>, dualstack);
+    # `*` stands for part or all of one DNS label, never a dot.
+    "DOWNLOAD_ALLOWED_HOSTS": (
+        "s3.amazonaws.com,*.s3.amazonaws.com,s3.*.amazonaws.com,*.s3.*.amazonaws.com,"
+        "s3.dualstack.*.amazonaws.com,*.s3.dualstack.*.amazonaws.com,s3-*.amazonaws.com,*.s3-*.amazonaws.com"
+    ),
     "REPORTS": DEFAULT_REPORTS,
     # Optional: the account that must own the archive bucket (sent as ExpectedBucketOwner on every S3 call).
     "ARCHIVE_BUCKET_OWNER": "",
@@ -74,9 +80,12 @@ class Settings:
         except ValueError as exc:
             raise ConfigError(f"START_MONTH: {exc}") from None
         lookback = get("LOOKBACK_MONTHS")
-        if not lookback.isdigit():
-            raise ConfigError(f"LOOKBACK_MONTHS must be a whole number >= 0, got {lookback!r}")
-        hosts = tuple(h.strip().lower() for h in get("DOWNLOAD_ALLOWED_HOSTS").split(",") if h.strip())
+        if not lookback.isdigit() or int(lookback) < 1:  # 0 would never re-fetch last month's restatements
+            raise ConfigError(f"LOOKBACK_MONTHS must be a whole number >= 1, got {lookback!r}")
+        try:
+            hosts = parse_patterns(get("DOWNLOAD_ALLOWED_HOSTS"))
+        except ValueError as exc:
+            raise ConfigError(f"DOWNLOAD_ALLOWED_HOSTS: {exc}") from None
         if not hosts:
             raise ConfigError("DOWNLOAD_ALLOWED_HOSTS must name at least one host pattern")
         try:

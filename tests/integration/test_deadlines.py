@@ -1,0 +1,127 @@
+"""Time limits against the local stack: metrics survive a killed run, and no wait outlasts the run's budget."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver import appstore
+from archiver.months import Month
+from archiver.report import RunFailedError
+from infra.local.stack import FUNCTION_DIR, LocalStack
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+THIS = Month.of(datetime.now(UTC))
+MONTHS = [THIS.shift(-2), THIS.shift(-1), THIS]
+
+RUNNER = textwrap.dedent(
+    """
+    import json, sys, time
+    import app
+    from infra.local.stack import FakeContext
+
+    app.lambda_handler(json.loads(sys.argv[1]), FakeContext(time.monotonic() + 900))
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def cold_start() -> None:
+    """Each test starts like a new execution environment: no cached Appstore token."""
+    appstore._TOKEN_CACHE.clear()
+
+
+def emitted(lines: list[str]) -> Counter[str]:
+    """The EMF metrics among printed lines, summed by name."""
+    totals: Counter[str] = Counter()
+    for line in lines:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "_aws" in doc:
+            for metric in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = doc[metric["Name"]]
+                totals[metric["Name"]] += sum(value) if isinstance(value, list) else value
+    return totals
+
+
+def test_a_run_killed_mid_month_has_already_emitted_the_finished_months_metrics(stack: LocalStack) -> None:
+    # The first two downloads go through at once; the third hangs far beyond the moment the run is killed.
+    stack.emulator.inject("download", "delay", times=2, seconds=0)
+    stack.emulator.inject("download", "delay", times=1, seconds=300)
+    env = {**os.environ, **stack.env, "PYTHONPATH": os.pathsep.join([str(FUNCTION_DIR), str(REPO)])}
+    run_event = {"months": [str(m) for m in MONTHS]}
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(run_event)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    two_months = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if emitted(lines)["MonthsArchived"] >= 2:
+                two_months.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        two_months.wait(timeout=90)
+        time.sleep(0.5)  # the run is now waiting on the third month's download
+        assert process.poll() is None, "the run ended by itself instead of hanging on the third download"
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert two_months.is_set(), f"no per-month metrics before the kill; stdout was: {''.join(lines)[-2000:]}"
+    metrics = emitted(lines)
+    assert (metrics["MonthsArchived"], metrics["RowsArchived"] > 0, metrics["BytesArchived"] > 0) == (2, True, True)
+    assert "RunSucceeded" not in metrics and "RunFailed" not in metrics  # the run never reached its end
+
+
+def test_a_retry_after_longer_than_the_time_left_fails_the_month_at_once(stack: LocalStack) -> None:
+    stack.emulator.inject("report", 429, times=5, retry_after=45)
+    started = time.monotonic()
+    with pytest.raises(RunFailedError, match=rf"{THIS}: OutOfTime: a Retry-After wait of HTTP 429 would take 45 s, but the run has"):
+        stack.invoke({"months": [str(THIS)]}, timeout=150.0)  # 30 s before the 120 s safety margin
+    assert time.monotonic() - started < 10
+    assert stack.emulator.stats()["report"][429] == 1  # no second request: the wait was refused, not slept
+
+
+def test_a_malformed_retry_after_is_treated_as_absent(stack: LocalStack) -> None:
+    stack.emulator.inject("report", 429, times=1, retry_after="soon")
+    result: dict[str, Any] = stack.invoke({"months": [str(THIS)]})
+    assert [r["status"] for r in result["results"]] == ["archived"]
+    assert stack.emulator.stats()["report"][429] == 1
+
+
+def test_a_hanging_download_fails_the_month_within_the_time_left(stack: LocalStack) -> None:
+    stack.emulator.inject("download", "delay", times=1, seconds=60)
+    started = time.monotonic()
+    with pytest.raises(RunFailedError, match=rf"{THIS}: OutOfTime: "):
+        stack.invoke({"months": [str(THIS)]}, timeout=126.0)  # 6 s before the 120 s safety margin
+    assert time.monotonic() - started < 20

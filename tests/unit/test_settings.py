@@ -1,0 +1,34 @@
+"""The function's settings: LOOKBACK_MONTHS and DOWNLOAD_ALLOWED_HOSTS checks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archiver.settings import ConfigError, Settings
+
+REQUIRED = {"SECRET_ID": "s", "ARCHIVE_BUCKET": "b", "GLUE_DATABASE": "d", "GLUE_TABLE": "t"}
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "", "1.5"])
+def test_lookback_months_must_be_at_least_one(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"LOOKBACK_MONTHS must be a whole number >= 1, got {value!r}"):
+        Settings.from_env({**REQUIRED, "LOOKBACK_MONTHS": value})
+
+
+@pytest.mark.parametrize(("value", "months"), [("1", 1), ("2", 2), (" 24 ", 24)])
+def test_lookback_months_of_one_or_more(value: str, months: int) -> None:
+    assert Settings.from_env({**REQUIRED, "LOOKBACK_MONTHS": value}).lookback_months == months
+
+
+def test_default_download_hosts_are_s3_endpoints_only() -> None:
+    hosts = Settings.from_env(REQUIRED).allowed_hosts
+    for host in hosts:
+        assert host.endswith(".amazonaws.com") and any(label == "s3" or label.startswith("s3-") for label in host.split("."))
+    assert "*.amazonaws.com" not in hosts
+
+
+def test_a_malformed_host_pattern_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=re.escape("DOWNLOAD_ALLOWED_HOSTS: 'https://x.s3.amazonaws.com' is not a host pattern")):
+        Settings.from_env({**REQUIRED, "DOWNLOAD_ALLOWED_HOSTS": "https://x.s3.amazonaws.com"})
