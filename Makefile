@@ -1,20 +1,35 @@
 # Every target sets up what it needs: a fresh clone only needs Python 3.11+ and make.
+# The virtualenvs are built with uv (https://docs.astral.sh/uv/): the one on PATH, or, when
+# there is none, uv $(UV_VERSION) installed with pip into .venv-uv. `make UV=` ignores uv on PATH.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+UV ?= $(shell command -v uv 2>/dev/null)
+UV_BIN := $(if $(strip $(UV)),$(UV),.venv-uv/bin/uv)
+export UV_BIN
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv demo test lint typecheck template-check unit integration bench clean
+.PHONY: help venv demo test lint typecheck template-check build unit integration bench clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto server + Appstore API emulator)"
 	@echo "make test   - lint, type-check, template checks and every test"
+	@echo "make build  - sam build with the template's Python runtime (found via pyenv, PATH or uv)"
 	@echo "make bench  - benchmarks (not part of make test)"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+.venv-uv/bin/uv:
+	@echo "uv not found on PATH: installing uv==$(UV_VERSION) into .venv-uv"
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Bytecode is compiled at install time: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
+# The project itself is installed last (editable, no dependencies) for its console scripts.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml | $(UV_BIN)
+	@echo "setting up $(VENV) with $(UV_BIN) ($$($(UV_BIN) --version))"
+	$(UV_BIN) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV_BIN) pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements-dev.txt
+	$(UV_BIN) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 venv: $(BIN)/.installed
@@ -26,8 +41,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-template-check: venv
+template-check: venv | $(UV_BIN)
 	bash infra/template/check.sh
+
+build: | $(UV_BIN)
+	bash infra/template/build.sh $(BUILD_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit
@@ -45,4 +63,4 @@ bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-sam .venv-checkov .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-uv .venv-sam .venv-checkov .aws-sam .demo .mypy_cache .ruff_cache .pytest_cache

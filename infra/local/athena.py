@@ -1,7 +1,9 @@
 """A local stand-in for Athena: Athena (Trino) SQL run by DuckDB over the Glue table's registered partitions.
 
-The curated objects of every registered partition are downloaded (boto3) into a temporary
-directory laid out ``key=value/...`` like the partitions, and a DuckDB view named like the Glue
+Data is loaded lazily: a query that names no table (``SELECT 1``) touches neither Glue nor S3;
+the first query that names a table copies the curated objects of every registered partition
+into a temporary directory laid out ``key=value/...`` like the partitions, and later
+``refresh()`` calls download only new or changed objects. A DuckDB view named like the Glue
 table, in a schema named like the Glue database, reads them as OpenCSVSerDe would: the columns
 come from the Glue table in order and are matched by position, every value is a string (empty
 stays empty, never NULL), ``"`` quotes and the table's escape character (OpenCSVSerDe's is a
@@ -16,25 +18,19 @@ with sqlglot (athena → duckdb).
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import shutil
 import sys
 import tempfile
-import unicodedata
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlparse
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from infra.local.athena_sync import CatalogMissing, TableCopy
+from infra.local.tables import _width, format_table
 from infra.template.load import Context, load_template, named_queries
 
 if TYPE_CHECKING:
@@ -43,10 +39,12 @@ if TYPE_CHECKING:
 else:
     GlueClient = S3Client = Any
 
+__all__ = ["AthenaError", "LocalAthena", "QueryResult", "_width", "format_table", "main", "template_queries", "transpile"]
 
 OPENCSV_ESCAPE = "\\"  # OpenCSVSerDe's effective escape character when the table sets none
 _SHOW_PARTITIONS = re.compile(r"SHOW\s+PARTITIONS\s+\S+", re.IGNORECASE)  # answered from the registered partitions
 _DDL = (exp.Create, exp.Drop, exp.Alter)  # DuckDB answers these with a row count
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 
 
 class AthenaError(RuntimeError):
@@ -66,13 +64,23 @@ def template_queries(database: str, table: str) -> dict[str, str]:
     return named_queries(context)
 
 
-def transpile(sql: str) -> list[tuple[str, bool]]:
-    """Athena/Trino SQL as DuckDB statements, each with whether it returns rows (not DDL)."""
+def _parse(sql: str) -> list[exp.Expr]:
+    """Athena/Trino SQL as parsed statements."""
     try:
-        parsed = [e for e in sqlglot.parse(sql, read="athena") if e is not None]
-        return [(e.sql(dialect="duckdb"), not isinstance(e, _DDL)) for e in parsed]
+        return [e for e in sqlglot.parse(sql, read="athena") if e is not None]
     except SqlglotError as exc:
         raise AthenaError(f"cannot transpile the query: {exc}") from None
+
+
+def transpile(sql: str) -> list[tuple[str, bool]]:
+    """Athena/Trino SQL as DuckDB statements, each with whether it returns rows (not DDL)."""
+    return [(e.sql(dialect="duckdb"), not isinstance(e, _DDL)) for e in _parse(sql)]
+
+
+def _tables(statement: exp.Expr) -> list[tuple[str, str]]:
+    """(database or '', name) of every table a statement names, CTEs left out."""
+    ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+    return [(t.db, t.name) for t in statement.find_all(exp.Table) if t.name and (t.db or t.name not in ctes)]
 
 
 def _ident(name: str) -> str:
@@ -85,86 +93,56 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _duck_type(hive_type: str) -> str:
-    """The DuckDB type of a Glue (Hive) column type."""
-    lowered = hive_type.strip().lower()
-    return "VARCHAR" if lowered.startswith(("string", "varchar", "char")) else lowered.upper()
-
-
-def _split_s3(location: str) -> tuple[str, str]:
-    """Bucket and key prefix (ending with '/') of an s3:// location."""
-    parsed = urlparse(location)
-    if parsed.scheme not in ("s3", "s3a", "s3n") or not parsed.netloc:
-        raise AthenaError(f"not an S3 location: {location!r}")
-    prefix = parsed.path.lstrip("/")
-    return parsed.netloc, prefix if not prefix or prefix.endswith("/") else prefix + "/"
-
-
 class LocalAthena:
     """Athena SQL over the curated objects of one Glue table's registered partitions, in DuckDB."""
 
     def __init__(self, glue: GlueClient, s3: S3Client, database: str, table: str) -> None:
-        self.glue, self.s3, self.database, self.table = glue, s3, database, table
+        self.database, self.table = database, table
         self._scratch = tempfile.TemporaryDirectory(prefix="local-athena-")
-        self.data = Path(self._scratch.name) / "data"
+        self.copy = TableCopy(glue, s3, database, table, Path(self._scratch.name) / "data")
         self.connection = duckdb.connect()
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(database)}")
         self.connection.execute(f"USE {_ident(database)}")
-        self.partition_keys: list[str] = []
-        self.partitions: list[list[str]] = []
-        self.files = 0
-        self.refresh()
+        self.loaded = False
+        self.deferred_views: dict[str, str] = {}  # view name → the template's CREATE VIEW, run when a query names it
+        self._defer_template_views = False
+
+    @property
+    def partitions(self) -> list[list[str]]:
+        """The registered partitions' values, as of the last refresh."""
+        return self.copy.partitions
+
+    @property
+    def files(self) -> int:
+        """How many curated objects the stand-in reads."""
+        return self.copy.files
 
     def refresh(self) -> None:
-        """Download the registered partitions' objects again and (re)create the table's view."""
-        table = self.glue.get_table(DatabaseName=self.database, Name=self.table)["Table"]
-        descriptor = table["StorageDescriptor"]
-        columns = [(c["Name"], _duck_type(c.get("Type", "string"))) for c in descriptor.get("Columns", [])]
-        keys = [(k["Name"], _duck_type(k.get("Type", "string"))) for k in table.get("PartitionKeys", [])]
-        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=self.table)
-        registered = [(p["Values"], p["StorageDescriptor"]["Location"]) for page in pages for p in page["Partitions"]]
-        if not keys:
-            registered = [([], descriptor["Location"])]
-        shutil.rmtree(self.data, ignore_errors=True)
-        jobs: list[tuple[str, str, Path]] = []
-        for values, location in sorted(registered):
-            if any("/" in v or v in ("", ".", "..") for v in values):
-                raise AthenaError(f"unsupported partition values {values}")
-            folder = self.data.joinpath(*(f"{name}={value}" for (name, _), value in zip(keys, values, strict=True)))
-            folder.mkdir(parents=True, exist_ok=True)
-            bucket, prefix = _split_s3(location)
-            for key in self._objects(bucket, prefix):
-                jobs.append((bucket, key, folder / key[len(prefix) :]))
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda job: self.s3.download_file(job[0], job[1], str(job[2])), jobs))
-        self.partition_keys, self.partitions = [name for name, _ in keys], [values for values, _ in sorted(registered) if keys]
-        self.files = len(jobs)
-        serde = descriptor.get("SerdeInfo", {}).get("Parameters", {})
-        skip = int(table.get("Parameters", {}).get("skip.header.line.count", "0"))
-        self._create_view(columns, keys, serde, skip)
+        """Read the table and its partitions from Glue again, download new or changed objects, (re)create the view."""
+        try:
+            self.copy.sync()
+        except (CatalogMissing, ValueError) as exc:
+            raise AthenaError(str(exc)) from None
+        self._create_view()
+        self.loaded = True
 
-    def _objects(self, bucket: str, prefix: str) -> list[str]:
-        """The data files directly under a location (Athena skips names starting with _ or .)."""
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        return [k for k in keys if not k[len(prefix) :].startswith(("_", ".")) and not k.endswith("/")]
-
-    def _create_view(self, columns: list[tuple[str, str]], keys: list[tuple[str, str]], serde: dict[str, str], skip: int) -> None:
+    def _create_view(self) -> None:
         """The view over the downloaded files: Glue columns by position, then the partition keys."""
+        columns, keys, serde = self.copy.columns, self.copy.keys, self.copy.serde
+        quote = serde.get("quoteChar", '"')
         names = ", ".join(_ident(name) for name, _ in [*columns, *keys])
         if self.files == 0:
             nulls = ", ".join(f"CAST(NULL AS {kind}) AS {_ident(name)}" for name, kind in [*columns, *keys])
             source = f"(SELECT {nulls} WHERE false)"
         else:
-            pattern = str(self.data) + "/*" * (len(keys) + 1)
+            pattern = str(self.copy.data) + "/*" * (len(keys) + 1)
             spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
             strings = ", ".join(_literal(name) for name, kind in columns if kind == "VARCHAR")
             hive = ", ".join(f"{_literal(name)}: {kind}" for name, kind in keys)
-            quote = serde.get("quoteChar", '"')
             options = [
                 f"columns = {{{spec}}}",
                 "header = false",
-                f"skip = {skip}",
+                f"skip = {self.copy.skip}",
                 f"delim = {_literal(serde.get('separatorChar', ','))}",
                 f"quote = {_literal(quote)}",
                 f"escape = {_literal(serde.get('escapeChar', OPENCSV_ESCAPE))}",
@@ -180,16 +158,40 @@ class LocalAthena:
         # Names are quoted identifiers and paths quoted literals; nothing here comes from a query.
         self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {names} FROM {source}")  # noqa: S608
 
+    def _prepare(self, statements: list[exp.Expr]) -> None:
+        """Check the databases the statements name; load the table and create deferred views they need."""
+        for statement in statements:
+            for database, name in _tables(statement):
+                if database and database != self.database and database.lower() not in _SYSTEM_SCHEMAS:
+                    raise AthenaError(
+                        f"unknown database {database!r}: the local stack's Glue database is {self.database!r}"
+                        f' (write "{self.database}"."{name}", or leave the database out)'
+                    )
+                if database.lower() in _SYSTEM_SCHEMAS:
+                    continue
+                if not self.loaded:
+                    self.refresh()
+                if self._defer_template_views:
+                    self._defer_template_views = False
+                    self.deferred_views.update(view for view in self._views().values() if view[0] not in self.deferred_views)
+                if name in self.deferred_views:
+                    self.query(self.deferred_views.pop(name))
+
     def query(self, sql: str) -> QueryResult:
         """Run Athena SQL (one or more statements); the last statement's columns and rows."""
         if _SHOW_PARTITIONS.fullmatch(sql.strip().rstrip(";").strip()):
-            rows = [("/".join(f"{k}={v}" for k, v in zip(self.partition_keys, p, strict=True)),) for p in self.partitions]
-            return QueryResult(["partition"], rows)
+            if not self.loaded:
+                self.refresh()
+            keys = [name for name, _ in self.copy.keys]
+            return QueryResult(["partition"], [("/".join(f"{k}={v}" for k, v in zip(keys, p, strict=True)),) for p in self.partitions])
+        statements = _parse(sql)
+        self._prepare(statements)
         result = QueryResult([], [])
-        for statement, returns_rows in transpile(sql):
+        for parsed in statements:
+            statement = parsed.sql(dialect="duckdb")
             try:
                 cursor = self.connection.execute(statement)
-                description = cursor.description if returns_rows else None
+                description = None if isinstance(parsed, _DDL) else cursor.description
                 result = QueryResult([d[0] for d in description], cursor.fetchall()) if description else QueryResult([], [])
             except duckdb.Error as exc:
                 raise AthenaError(f"{type(exc).__name__}: {exc}\nDuckDB SQL: {statement}") from None
@@ -199,12 +201,26 @@ class LocalAthena:
         """The template's named queries for this database and table."""
         return template_queries(self.database, self.table)
 
+    def _views(self) -> dict[str, tuple[str, str]]:
+        """The template's CREATE VIEW named queries: Name → (view name, SQL)."""
+        views: dict[str, tuple[str, str]] = {}
+        for name, sql in self.named_queries().items():
+            parsed = sqlglot.parse_one(sql, read="athena")
+            target = parsed.find(exp.Table) if isinstance(parsed, exp.Create) else None
+            if target is not None:
+                views[name] = (target.name, sql)
+        return views
+
     def create_views(self) -> list[str]:
         """Run the template's CREATE VIEW named queries (views persist in Athena); return their names."""
-        views = {n: sql for n, sql in self.named_queries().items() if isinstance(sqlglot.parse_one(sql, read="athena"), exp.Create)}
-        for sql in views.values():
+        views = self._views()
+        for _, sql in views.values():
             self.query(sql)
         return list(views)
+
+    def defer_views(self) -> None:
+        """Create the template's views only when a query names them (a query that names no table reads no template, Glue or S3)."""
+        self._defer_template_views = True
 
     def run_named(self, name: str) -> QueryResult:
         """Run one of the template's named queries by its Name."""
@@ -227,86 +243,11 @@ class LocalAthena:
         self.close()
 
 
-def _cell(value: Any) -> str:
-    """A value as shown in a table: NULL, amounts without trailing zeros past the cents."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, Decimal):
-        text = f"{value:f}"
-        if "." in text:
-            whole, fraction = text.split(".")
-            fraction = fraction.rstrip("0").ljust(2, "0")
-            text = f"{whole}.{fraction}"
-        return text
-    return str(value).replace("\r", "\\r").replace("\n", "\\n")
-
-
-def _width(text: str) -> int:
-    """Terminal columns a text takes (wide East Asian characters and emoji take two)."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _fit(text: str, width: int) -> str:
-    """Cut a text to at most `width` columns, marking the cut."""
-    if _width(text) <= width:
-        return text
-    while _width(text) > width - 1:
-        text = text[:-1]
-    return text + "…"
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_rows: int | None = None, max_width: int = 40) -> str:
-    """A plain-text table; numbers right-aligned, long values cut, rows not shown counted."""
-    if not columns:
-        return "(no result set)"
-    shown = list(rows if max_rows is None else rows[:max_rows])
-    cells = [[_fit(_cell(v), max_width) for v in row] for row in shown]
-    numeric = [bool(shown) and all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in shown) for i in range(len(columns))]
-    widths = [max([_width(name), *(_width(row[i]) for row in cells)]) for i, name in enumerate(columns)]
-
-    def line(values: Sequence[str]) -> str:
-        gaps = [" " * (w - _width(v)) for v, w in zip(values, widths, strict=True)]
-        return "  ".join(g + v if num else v + g for v, g, num in zip(values, gaps, numeric, strict=True)).rstrip()
-
-    out = [line(list(columns)), "  ".join("-" * w for w in widths), *(line(row) for row in cells)]
-    hidden = len(rows) - len(shown)
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{f', {hidden} not shown' if hidden else ''})")
-    return "\n".join(out)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run one query, or a named query, against the local stack and print it as a table."""
-    from infra.local.stack import DATABASE, TABLE, use_endpoint
+    """The command line (infra/local/athena_cli.py)."""
+    from infra.local.athena_cli import main as cli
 
-    parser = argparse.ArgumentParser(prog="python -m infra.local.athena", description=__doc__.splitlines()[0])
-    parser.add_argument("sql", nargs="?", help="Athena SQL to run")
-    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="the local AWS (moto server) URL")
-    parser.add_argument("--database", default=DATABASE)
-    parser.add_argument("--table", default=TABLE)
-    parser.add_argument("--named", metavar="NAME", help="run the template's named query NAME")
-    parser.add_argument("--list", action="store_true", help="list the template's named queries")
-    parser.add_argument("--max-rows", type=int, default=100)
-    args = parser.parse_args(argv)
-    if args.list:
-        for name, sql in template_queries(args.database, args.table).items():
-            print(f"-- {name}\n{sql.strip()}\n")
-        return 0
-    if bool(args.sql) == bool(args.named):
-        parser.error("give either SQL or --named NAME (or --list)")
-    if not args.endpoint:
-        parser.error("--endpoint (or AWS_ENDPOINT_URL) is required")
-    use_endpoint(args.endpoint)
-    import boto3
-
-    try:
-        with LocalAthena(boto3.client("glue"), boto3.client("s3"), args.database, args.table) as athena:
-            athena.create_views()  # as they would exist in Athena once created
-            result = athena.run_named(args.named) if args.named else athena.query(args.sql)
-    except AthenaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(format_table(result.columns, result.rows, max_rows=args.max_rows))
-    return 0
+    return cli(argv)
 
 
 if __name__ == "__main__":
