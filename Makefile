@@ -9,6 +9,10 @@ UV ?= $(shell command -v uv 2>/dev/null)
 UV_BIN := $(if $(strip $(UV)),$(UV),.venv-uv/bin/uv)
 export UV_BIN
 export AWS_DEFAULT_REGION ?= us-east-1
+# Let Python cache compiled bytecode (in .venv and in gitignored __pycache__ folders) even where
+# the environment turns it off: without it every process recompiles boto3, moto, DuckDB's and
+# sqlglot's modules (seconds per process).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help venv demo test lint typecheck template-check build unit integration bench clean
 
@@ -23,12 +27,11 @@ help:
 	$(PYTHON) -m venv .venv-uv
 	.venv-uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Bytecode is compiled at install time: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
 # The project itself is installed last (editable, no dependencies) for its console scripts.
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml | $(UV_BIN)
 	@echo "setting up $(VENV) with $(UV_BIN) ($$($(UV_BIN) --version))"
 	$(UV_BIN) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(UV_BIN) pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements-dev.txt
+	$(UV_BIN) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	$(UV_BIN) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
