@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -24,6 +25,7 @@ from infra.local.config import BUCKET, DATABASE, TABLE
 from infra.local.keep import keep_running
 from infra.local.progress import RunOutput
 from infra.local.stack import LocalStack, MotoServer
+from infra.local.state import STATE_FILE
 
 SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "deferred": ">"}
 REVENUE = "Revenue and earnings by app and currency per month"
@@ -258,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM",
         help="first month to backfill, 2018-01 or later (default: StartMonth)",
     )
+    parser.add_argument(
+        "--state-file", type=Path, default=STATE_FILE, help=f"with --keep-running: where (default: {STATE_FILE.name} in .demo/)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -271,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         demo(stack, started)
         if args.keep_running:
             section("The stack keeps running; Ctrl-C stops it")
-            keep_running(stack)
+            keep_running(stack, args.state_file)
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
