@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench import backfill, cold_start, cost, curated, daily, memory, raw_copy
+from bench import backfill, cold_start, cost, curated, daily, local_query, memory, raw_copy
 from bench.common import REPO, Bench, Row
 from bench.local import Local
 
-# In this order: daily reuses the backfilled stack, cost reuses the daily runs' durations.
+# In this order: daily and local_query reuse the backfilled stack, cost reuses the daily runs' durations.
 BENCHMARKS: dict[str, ModuleType] = {
-    m.NAME: m for m in (memory, raw_copy, curated, cold_start, backfill, daily, cost)
+    m.NAME: m for m in (memory, raw_copy, curated, cold_start, backfill, daily, cost, local_query)
 }  # fmt: skip
 RESULTS_DIR = REPO / "bench" / "results"
 HEADER = ("benchmark", "measure", "figure", "baseline (same run)", "ratio", "target", "met")

@@ -82,7 +82,7 @@ def run_local(target: Target, sql: str | None, named: str | None) -> Result:
 
     try:
         with LocalAthena(target.glue(), target.s3(), target.database, target.table) as athena:
-            athena.create_views()  # the template's views, as they exist in Athena once created
+            athena.defer_views()  # the template's views, as they exist in Athena once created (made when a query names them)
             result = athena.run_named(named) if named else athena.query(sql or "")
     except AthenaError as exc:
         raise QueryError(one_line(str(exc))) from None

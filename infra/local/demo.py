@@ -11,16 +11,21 @@ import contextlib
 import io
 import itertools
 import json
-import shlex
+import re
 import signal
 import sys
-import threading
 import time
 from collections import Counter
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from infra.local.athena import LocalAthena, format_table
-from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer
+from infra.local.config import BUCKET, DATABASE, TABLE
+from infra.local.keep import keep_running
+from infra.local.progress import RunOutput
+from infra.local.stack import LocalStack, MotoServer
+from infra.local.state import STATE_FILE
 
 SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "deferred": ">"}
 REVENUE = "Revenue and earnings by app and currency per month"
@@ -33,7 +38,7 @@ PER_YEAR = (
 PER_CURRENCY = (
     "SELECT year, month, marketplace_currency, count(*), sum(try_cast(sales_price AS decimal(18, 6))) FROM sales GROUP BY 1, 2, 3"
 )
-EXAMPLE = "SELECT year, month, count(*) AS transactions FROM sales GROUP BY 1, 2 ORDER BY 1, 2"
+FIRST_MONTH = "2018-01"  # the first month with sales reports
 
 
 def section(title: str) -> None:
@@ -53,7 +58,8 @@ class Demo:
         self.stack = stack
         self.s3, self.glue = stack.clients.s3, stack.clients.glue
         self.prefix = stack.env["ARCHIVE_PREFIX"]
-        self.captured = io.StringIO()  # the handler's stdout: EMF metrics (and any log line)
+        self.output = RunOutput()  # the handler's stdout: a progress line per month; EMF metrics kept
+        self.captured = self.output.kept
         self.athena: LocalAthena | None = None
 
     def run(self, title: str) -> list[dict[str, Any]]:
@@ -61,7 +67,7 @@ class Demo:
         section(title)
         mark, started = self.captured.tell(), time.monotonic()
         try:
-            with contextlib.redirect_stdout(self.captured):
+            with contextlib.redirect_stdout(self.output):
                 results: list[dict[str, Any]] = self.stack.invoke()["results"]
         except Exception:
             self.print_metrics(mark)
@@ -147,8 +153,7 @@ class Demo:
         """The Athena stand-in, refreshed to the partitions registered now."""
         if self.athena is None:
             self.athena = LocalAthena(self.glue, self.s3, DATABASE, TABLE)
-        else:
-            self.athena.refresh()
+        self.athena.refresh()  # the stand-in loads lazily; the demo counts the sales table's objects before its queries
         return self.athena
 
     def currency_totals(self, month: str) -> dict[str, tuple[Any, ...]]:
@@ -209,7 +214,6 @@ def show_runs(d: Demo) -> None:
     d.queries(archived[-2:])
     before = d.versions()
     second = d.run("Run 2: the next day; nothing changed at Amazon, only the lookback months are asked again")
-    print("  " + ", ".join(f"{r['month']} {r['status']}" for r in second))
     no_rewrites(before, d.versions())
     asked = sorted(r["month"] for r in second)
     restated = asked[-2] if len(asked) > 1 else asked[-1]  # the previous month, as Amazon restates it
@@ -218,8 +222,7 @@ def show_runs(d: Demo) -> None:
     revision = d.stack.emulator.restate(year, month)
     section(f"Amazon restates {restated} (revision {revision}: one amount cut by 10%, one refund added)")
     before = d.versions()
-    third = d.run("Run 3: the next scheduled run re-archives the restated month only")
-    print("  " + ", ".join(f"{r['month']} {r['status']}" for r in third))
+    d.run("Run 3: the next scheduled run re-archives the restated month only")
     no_rewrites(before, d.versions())
     new = d.currency_totals(restated)
     rows = [(c, *old.get(c, (0, None)), *new[c]) for c in sorted(new) if old.get(c) != new[c]]
@@ -227,43 +230,52 @@ def show_runs(d: Demo) -> None:
     print(indent(format_table(["currency", "rows before", "sales before", "rows after", "sales after"], rows), "    "))
 
 
-def wait_for_interrupt(stack: LocalStack) -> None:
-    """Print how to explore the running stack, then block until Ctrl-C or SIGTERM."""
-    section("The stack keeps running; Ctrl-C stops it")
-    endpoint = stack.endpoint
-    print(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1")
-    print(f"  query:        .venv/bin/python -m infra.local.athena --endpoint {endpoint} {shlex.quote(EXAMPLE)}")
-    print(f"  named query:  .venv/bin/python -m infra.local.athena --endpoint {endpoint} --named '{UNITS}'   (--list shows them)")
-    print(f"  objects:      aws s3 ls s3://{BUCKET}/{stack.env['ARCHIVE_PREFIX']} --recursive   (with the exports above)")
-    print(f"  emulator:     {stack.emulator.base_url}/_emulator/stats   (admin endpoints: faults, months, restate, expire-tokens)")
-    print("  the function's environment (template values, Amazon endpoints pointed at the emulator):")
-    for name, value in sorted(stack.env.items()):
-        print(f"    {name}={value}")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
-    print("\nstopping")
+def start_month(text: str) -> str:
+    """A --start-month value: YYYY-MM, from 2018-01 (the first month with reports) to the current month."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
+    current = time.strftime("%Y-%m", time.gmtime())
+    if text < FIRST_MONTH:
+        raise argparse.ArgumentTypeError(f"{text} is before {FIRST_MONTH}, the first month with sales reports")
+    if text > current:
+        raise argparse.ArgumentTypeError(f"{text} is after the current month {current}")
+    return text
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the demo as Ctrl-C does, so the servers are stopped and the state file removed."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the local stack, run the demo, stop everything; non-zero with a message on failure."""
     parser = argparse.ArgumentParser(prog="python -m infra.local.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards until Ctrl-C")
-    parser.add_argument("--start-month", metavar="YYYY-MM", help="first month to backfill (default: the template's StartMonth)")
+    parser.add_argument(
+        "--keep-running", action="store_true", help="leave the stack running afterwards until Ctrl-C (published in .demo/stack.json)"
+    )
+    parser.add_argument(
+        "--start-month",
+        type=start_month,
+        metavar="YYYY-MM",
+        help="first month to backfill, 2018-01 or later (default: StartMonth)",
+    )
+    parser.add_argument(
+        "--state-file", type=Path, default=STATE_FILE, help=f"with --keep-running: where (default: {STATE_FILE.name} in .demo/)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     server, stack = MotoServer(), None
     try:
         server.start()
         stack = LocalStack(server.url)
-        stack.env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # keep the handler's JSON log lines out of the demo
+        stack.env["POWERTOOLS_LOG_LEVEL"] = "INFO"  # the handler's per-month log lines become the progress lines
         if args.start_month:
             stack.env["START_MONTH"] = args.start_month
         demo(stack, started)
         if args.keep_running:
-            wait_for_interrupt(stack)
+            section("The stack keeps running; Ctrl-C stops it")
+            keep_running(stack, args.state_file)
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -17,15 +17,25 @@ import boto3
 import requests
 
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, AppstoreEmulator
+from infra.local.config import BUCKET, DATABASE, PREFIX, REGION, SECRET, TABLE, use_endpoint
 from infra.local.provision import provision
 from infra.template.load import load_template, resource
 
+__all__ = [
+    "BUCKET",
+    "DATABASE",
+    "PREFIX",
+    "REGION",
+    "SECRET",
+    "TABLE",
+    "FakeContext",
+    "LocalStack",
+    "MotoServer",
+    "schedule_event",
+    "use_endpoint",
+]
+
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "archiver"
-BUCKET = "appstore-archive-local"
-SECRET = "appstore-archiver/reporting-api"  # noqa: S105 - the secret's name, not a value
-DATABASE = "appstore_local"
-TABLE = "sales"
-REGION = "us-east-1"
 
 
 def free_port() -> int:
@@ -106,23 +116,10 @@ def schedule_event(function: str = "ArchiverFunction") -> Any:
     return json.loads(schedule["Input"])
 
 
-def use_endpoint(endpoint: str) -> None:
-    """Point every boto3 client of this process at the local AWS (standard resolution only)."""
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
-
-
 class LocalStack:
     """Provisioned local AWS plus a running emulator; `invoke()` runs the real handler."""
 
-    def __init__(self, endpoint: str, prefix: str = "appstore/", **emulator_options: Any) -> None:
+    def __init__(self, endpoint: str, prefix: str = PREFIX, **emulator_options: Any) -> None:
         _import_function_code()
         from archiver.service import Clients
 

@@ -8,42 +8,20 @@
 #   5. the built artifact holds app.py, archiver/ and exactly the pinned dependencies
 #
 # Tools come from virtualenvs at the repository root, created on first use with pinned
-# versions: .venv-sam (aws-sam-cli, which brings cfn-lint and aws-sam-translator) and
-# .venv-checkov (checkov). SAM_BIN / CHECKOV_BIN, when set, name executables to use instead.
-# `sam build` needs a python3.13 interpreter on PATH (pyenv's is selected when present).
+# versions (with uv when available, see tools.sh): .venv-sam (aws-sam-cli, which brings
+# cfn-lint and aws-sam-translator) and .venv-checkov (checkov). SAM_BIN / CHECKOV_BIN, when set,
+# name executables to use instead. `sam build` needs the template's runtime (python3.13), found
+# on PATH, in pyenv or among uv's Pythons (the same search as `make build`).
 # Exits non-zero on the first failure.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
-SAM_CLI_VERSION="1.170.0"
-CHECKOV_VERSION="3.3.30"
-PYTHON="${PYTHON:-python3}"
-
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
-export SAM_CLI_TELEMETRY=0
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+# shellcheck source=infra/template/tools.sh
+source infra/template/tools.sh
 
 started=$SECONDS
-step() { printf '\n==> %s\n' "$*"; }
-fail() { printf 'template check FAILED: %s\n' "$*" >&2; exit 1; }
-
-# ensure_venv DIR PACKAGE VERSION EXECUTABLE: a virtualenv with PACKAGE==VERSION installed.
-ensure_venv() {
-  local dir="$1" package="$2" version="$3" executable="$4"
-  if [[ -x "$dir/bin/$executable" ]] && "$dir/bin/$executable" --version 2>/dev/null | grep -qF "$version"; then
-    return 0
-  fi
-  step "installing $package==$version into $(basename "$dir")"
-  if [[ ! -x "$dir/bin/python" ]]; then
-    "$PYTHON" -m venv "$dir"
-  fi
-  "$dir/bin/python" -m pip install --quiet --upgrade pip
-  "$dir/bin/python" -m pip install --quiet "$package==$version"
-  "$dir/bin/$executable" --version 2>/dev/null | grep -qF "$version" \
-    || fail "$package $version did not install into $dir"
-}
 
 if [[ -z "${SAM_BIN:-}" ]]; then
   ensure_venv "$ROOT/.venv-sam" aws-sam-cli "$SAM_CLI_VERSION" sam
@@ -112,18 +90,8 @@ step "checkov $("$CHECKOV_BIN" --version)"
 run_checkov template.yaml "template.yaml" || fail "checkov on template.yaml"
 run_checkov "$WORK/template.translated.json" "SAM-translated template" || fail "checkov on the translated template"
 
-# sam build runs pip for the function's runtime and needs that interpreter on PATH.
-RUNTIME="$(grep -E '^\s+Runtime:\s*python3\.[0-9]+' template.yaml | head -n 1 | sed -E 's/.*(python3\.[0-9]+).*/\1/')"
-[[ -n "$RUNTIME" ]] || fail "no python Runtime found in template.yaml"
-if ! "$RUNTIME" --version >/dev/null 2>&1; then
-  if command -v pyenv >/dev/null 2>&1; then
-    wanted="${RUNTIME#python}"
-    installed="$(pyenv versions --bare | grep -E "^${wanted//./\\.}(\.[0-9]+)?$" | sort -V | tail -n 1 || true)"
-    [[ -n "$installed" ]] || fail "sam build needs $RUNTIME; install it (e.g. pyenv install $wanted)"
-    export PYENV_VERSION="$installed:$(pyenv version-name)"
-  fi
-  "$RUNTIME" --version >/dev/null 2>&1 || fail "sam build needs $RUNTIME on PATH"
-fi
+# sam build runs pip for the function's runtime and needs that interpreter (tools.sh finds it).
+use_runtime
 
 step "sam build ($RUNTIME $("$RUNTIME" --version 2>&1 | cut -d' ' -f2), no container)"
 "$SAM_BIN" build --template-file template.yaml --build-dir "$WORK/build" --cache-dir "$WORK/cache" \

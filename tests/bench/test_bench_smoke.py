@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 # Benchmarks whose figures are ratios against a baseline measured in the same run.
-WITH_BASELINE = {"memory", "raw_copy", "curated", "cold_start", "backfill"}
+WITH_BASELINE = {"memory", "raw_copy", "curated", "cold_start", "backfill", "local_query"}
 
 
 def test_every_benchmark_runs_and_prints_its_rows(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_every_benchmark_runs_and_prints_its_rows(tmp_path: Path) -> None:
     rows = result["rows"]
     assert {row["benchmark"] for row in rows} == set(BENCHMARKS)
     counts = {name: sum(r["benchmark"] == name for r in rows) for name in BENCHMARKS}
-    assert counts == {"memory": 2, "raw_copy": 2, "curated": 1, "cold_start": 1, "backfill": 1, "daily": 3, "cost": 1}
+    assert counts == {"memory": 2, "raw_copy": 2, "curated": 1, "cold_start": 1, "backfill": 1, "daily": 3, "cost": 1, "local_query": 3}
     for row in rows:
         assert row["figure"] and row["target"] and isinstance(row["met"], bool)
         assert row["measure"] in done.stdout and row["figure"] in done.stdout

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archiver.months import Month
-from infra.local.athena import LocalAthena, _width, format_table, template_queries
+from infra.local.athena import AthenaError, LocalAthena, _width, format_table, template_queries
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 from tests.integration.jsontables import archive_every_json_type
 
@@ -131,6 +131,66 @@ def test_cli_runs_sql_and_named_queries_against_moto_server(stack: LocalStack) -
     assert named.stdout.splitlines()[0].split() == ["year", "month", "country_region_code", "transactions", "units"]
     bad = subprocess.run([*command, "SELECT no_such_column FROM sales"], capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 1 and "no_such_column" in bad.stderr
+
+
+class NoAws:
+    """A client that fails the test on any use."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"AWS was called: {name}")
+
+
+def test_a_query_without_a_table_touches_neither_glue_nor_s3() -> None:
+    with LocalAthena(NoAws(), NoAws(), DATABASE, TABLE) as athena:  # type: ignore[arg-type]
+        athena.defer_views()
+        assert athena.query("SELECT 1 AS one").rows == [(1,)]
+        assert athena.query("WITH t AS (SELECT 2 AS n) SELECT n FROM t").rows == [(2,)]
+
+
+def test_refresh_downloads_only_new_or_changed_objects(stack: LocalStack, athena: LocalAthena, monkeypatch: pytest.MonkeyPatch) -> None:
+    months = [CURRENT.shift(-2), CURRENT.shift(-1), CURRENT]
+    archive(stack, months[0])
+    downloads: list[str] = []
+    real = stack.clients.s3.download_file
+    monkeypatch.setattr(stack.clients.s3, "download_file", lambda bucket, key, path: downloads.append(key) or real(bucket, key, path))
+    first = athena.query("SELECT count(*) FROM sales").rows
+    assert len(downloads) == 3
+    athena.query("SELECT count(*) FROM sales")  # loaded once, not per query
+    athena.refresh()
+    assert len(downloads) == 3
+    stack.emulator.restate(months[1].year, months[1].month)
+    stack.invoke({"months": [str(months[1])]})
+    athena.refresh()
+    assert downloads[3:] == [f"appstore/sales/year={months[1].year}/month={months[1].mm}/sales_{months[1].year}_{months[1].mm}.csv.gz"]
+    assert athena.query("SELECT count(*) FROM sales").rows == [(first[0][0] + 1,)]  # the restatement added a refund row
+    stack.clients.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[str(months[0].year), months[0].mm])
+    athena.refresh()
+    assert athena.files == 2 and len(downloads) == 4
+
+
+def test_unknown_database_is_one_clear_error(stack: LocalStack, athena: LocalAthena) -> None:
+    with pytest.raises(AthenaError, match=r"unknown database 'appstore_archive'.*'appstore_local'"):
+        athena.query('SELECT * FROM "appstore_archive"."sales_typed"')
+    with (
+        LocalAthena(stack.clients.glue, stack.clients.s3, "appstore_archive", TABLE) as other,
+        pytest.raises(AthenaError, match="no Glue database 'appstore_archive'"),
+    ):
+        other.query("SELECT * FROM sales")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "infra.local.athena", "--endpoint", stack.endpoint]
+    for args in (['SELECT * FROM "appstore_archive"."sales_typed"'], ["--database", "appstore_archive", "SELECT * FROM sales"]):
+        done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, check=False)
+        assert done.returncode == 1 and "Traceback" not in done.stderr and "appstore_archive" in done.stderr
+    local = subprocess.run([*command, 'SELECT count(*) FROM "appstore_local"."sales_typed"'], capture_output=True, text=True, env=env)
+    assert local.returncode == 0, local.stderr
+
+
+def test_cli_list_prints_names_and_descriptions_not_sql() -> None:
+    done = subprocess.run([sys.executable, "-m", "infra.local.athena", "--list"], capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.returncode == 0
+    names = [line for line in done.stdout.splitlines() if not line.startswith(" ")]
+    assert names == list(template_queries(DATABASE, TABLE))
+    assert "SELECT" not in done.stdout.upper().split()
 
 
 def test_format_table() -> None:

@@ -41,3 +41,21 @@ def test_json_tables_read_by_header_name(stack: LocalStack, tmp_path: Path) -> N
             ("earnings_yearly", "Detail"),
             ("subscription", None),
         }
+
+
+def test_each_table_is_loaded_when_a_query_first_names_it(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive_every_json_type(stack, Month(2024, 6), tmp_path)
+    downloads: list[str] = []
+    real = stack.clients.s3.download_file
+    monkeypatch.setattr(stack.clients.s3, "download_file", lambda bucket, key, path: downloads.append(key) or real(bucket, key, path))
+    with LocalAthena(stack.clients.glue, stack.clients.s3, DATABASE, TABLE) as athena:
+        athena.defer_views()
+        assert athena.query("SELECT 1").rows == [(1,)] and downloads == []
+        assert athena.query(f"SHOW PARTITIONS {TABLE}_earnings_yearly").rows == [("year=2023",)]
+        assert downloads == ["appstore/earnings_yearly/year=2023/earnings_yearly_2023.json.gz"]
+        assert athena.query(f'SELECT count(*) FROM "{DATABASE}"."{TABLE}_subscription"').rows == [(60,)]
+        assert downloads[1:] == ["appstore/subscription/year=2024/month=06/subscription_2024_06.json.gz"]
+        assert athena.query(f"SHOW PARTITIONS {TABLE}_subscription").rows == [("year=2024/month=06",)]
+        athena.refresh()  # the sales table (no partitions yet) and the two loaded tables: nothing new to download
+        assert len(downloads) == 2 and athena.files == 0
+        assert athena.query(f"SELECT count(*) FROM {TABLE}_earnings").rows == [(3,)] and len(downloads) == 3

@@ -502,3 +502,23 @@ def test_cli_runs_until_sigterm(moto_server: str) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize("endpoint", [None, "https://s3.amazonaws.com", "http://10.0.0.5:5000"])
+def test_cli_refuses_without_a_loopback_s3(endpoint: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    command = [sys.executable, "-m", "infra.local.appstore_emulator", "--port", "0"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "refusing to start" in done.stderr and "loopback" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_help_documents_options_and_admin_endpoints() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.local.appstore_emulator", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    for text in ("--rate-limit", "--s3-endpoint-url", "/_emulator/faults", "/_emulator/restate", "/_emulator/months", "report_not_found"):
+        assert text in done.stdout

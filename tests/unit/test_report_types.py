@@ -52,7 +52,8 @@ def test_sales_layout_is_exactly_the_stores(prefix: str) -> None:
         assert SALES.curated_prefix(prefix, month) == store.curated_prefix(month)
         assert SALES.curated_key(prefix, month) == store.curated_key(month)
         assert SALES.location("bucket", prefix, month) == store.location(month)
-        assert SALES.state_key(prefix, "not_found", month) == store._marker("not_found", month)
+        assert SALES.state_key(prefix, "not_found", month) == store.marker_key("not_found", month)
+        assert SALES.quarantine_key(prefix, month, "ab12", "s.zip") == store.quarantine_key(month, "ab12", "s.zip")
 
 
 def test_monthly_and_yearly_layouts() -> None:
