@@ -9,7 +9,6 @@ from archiver.convert import COLUMNS_FINGERPRINT, Curated, ReportFormatError, cu
 from archiver.download import Downloaded
 from archiver.months import Month
 from archiver.objects import quarantine
-from archiver.schema import SchemaError
 from archiver.store import ArchiveStore, MonthView
 
 
@@ -50,8 +49,9 @@ def prepare(
         kind = sniff(fetched.path)
         with open(target, "wb") as out:
             curated = curate(fetched.path, out, max_bytes)
-    except (ReportFormatError, SchemaError) as exc:
-        raise type(exc)(_kept(store, month, fetched, f"{exc}")) from None
+    except ReportFormatError as exc:  # SchemaError and ReportTooLarge too: same class, its message naming the kept copy
+        exc.args = (_kept(store, month, fetched, f"{exc}"),)
+        raise
     if curated.rows == 0 and not force and holds_rows(store, view):
         reason = "report has no data rows, but the archived month has rows; invoke with force to accept it"
         raise EmptyReportRefused(_kept(store, month, fetched, reason))
