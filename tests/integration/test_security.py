@@ -29,6 +29,7 @@ import app
 from archiver import appstore, service
 from archiver.months import Month
 from archiver.pipeline import Pipeline
+from archiver.reports import REPORT_TYPES
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from infra.local.stack import BUCKET, DATABASE, FUNCTION_DIR, SECRET, TABLE, LocalStack
 from infra.template.load import Context, load_template, resource
@@ -286,10 +287,13 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
         assert all("*" not in action.split(":", 1)[0] and action.split(":", 1)[1] != "*" for action in actions), statement
         for arn in resources:
             assert arn != "*" and not arn.endswith(":*"), statement
-            scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", f":table/{database}/{table}", ":catalog")
+            tables = tuple(f":table/{database}/{r.table_name(table)}" for r in REPORT_TYPES)
+            scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", *tables, ":catalog")
             assert any(arn.endswith(end) or f"{end}/" in arn for end in scoped), arn
         if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
-            assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/sales/*", f"arn:aws:s3:::{BUCKET}/appstore/state/sales/pending/*"]
+            names = [r.name for r in REPORT_TYPES]
+            curated = [f"arn:aws:s3:::{BUCKET}/appstore/{name}/*" for name in names]
+            assert resources == [*curated, *(f"arn:aws:s3:::{BUCKET}/appstore/state/{name}/pending/*" for name in names)]
         elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}:
             assert resources == [f"arn:aws:s3:::{BUCKET}"]
         elif any(a.startswith("s3:") for a in actions):
