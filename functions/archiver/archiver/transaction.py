@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.months import Month
 from archiver.objects import TXN, UnknownOutcome, abort_uploads, put_file, remove_versions
+from archiver.periods import Period
 from archiver.store import ArchiveStore
 
-Register = Callable[[Month], object]
+Register = Callable[[Period], object]
 
 
 class RollbackFailed(RuntimeError):
@@ -25,7 +25,7 @@ class RollbackFailed(RuntimeError):
 class MonthWrite:
     """The two objects a month transaction writes, from local files."""
 
-    month: Month
+    month: Period
     raw_key: str
     raw_path: Path
     raw_type: str
@@ -67,7 +67,7 @@ def commit(
     return finish(store, month, write.raw_key, register, markers, marker)
 
 
-def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
+def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
     """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
@@ -88,7 +88,7 @@ def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, 
     return errors
 
 
-def recover(store: ArchiveStore, month: Month, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
+def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
     """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
     found = store.read_intent(month)
     if found is None:
