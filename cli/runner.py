@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from archiver.periods import Period
+from archiver.reports import BY_NAME
 from cli import follow, localrun
 from cli.plan import planned_months
 from cli.progress import RunDisplay
@@ -49,12 +51,24 @@ def execute(
     return _verdict(out, display, run.errors)
 
 
+def _runs(report: str, periods: list[str]) -> str:
+    """A type's periods in time order, consecutive ones as `first … last`: `2020-01, 2026-09 … 2026-11`."""
+    ordered = sorted(BY_NAME[report].parse_period(p) for p in set(periods))
+    runs: list[list[Period]] = []
+    for period in ordered:
+        if runs and runs[-1][-1].shift(1) == period:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    return ", ".join(f"{run[0]} … {run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
 def _span(planned: list[tuple[str, str]]) -> str:
-    """Each report type's planned periods in brief: ` (sales 2024-01 … 2024-03, earnings_yearly 2024)`."""
+    """Each report type's planned periods in brief: ` (sales 2024-01 … 2024-03 (3), earnings_yearly 2024)`."""
     by_report: dict[str, list[str]] = {}
     for report, period in planned:
         by_report.setdefault(report, []).append(period)
-    brief = (f"{r} {p[0]} … {p[-1]} ({len(p)})" if len(p) > 1 else f"{r} {p[0]}" for r, p in by_report.items())
+    brief = (f"{r} {_runs(r, p)}" + (f" ({len(p)})" if len(p) > 1 else "") for r, p in by_report.items())
     return f" ({', '.join(brief)})" if planned else ""
 
 

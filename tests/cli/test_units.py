@@ -13,6 +13,7 @@ from cli.archive import Item, MonthRecord
 from cli.checks import Problem
 from cli.layout import classify, classify_key
 from cli.plan import EventError, build_event
+from cli.runner import _span
 from cli.status import state_of
 from cli.target import TargetError, prefix_of
 from cli.verify import event_months
@@ -109,3 +110,16 @@ def test_repair_months_stand_for_every_type_and_a_broken_year_takes_one_of_its_m
     assert event_months([_broken("sales", "2024-02"), _broken("earnings_yearly", "2023")]) == ["2023-01", "2024-02"]
     assert event_months([_broken("subscription", "2023-06"), _broken("earnings_yearly", "2023")]) == ["2023-06"]
     assert event_months([_broken("earnings", "2024-01", "stray"), Problem("table", "x", report="earnings")]) == []
+
+
+def test_the_planned_span_is_chronological_with_gaps_shown() -> None:
+    window = [("sales", "2026-11"), ("sales", "2026-10"), ("sales", "2026-09")]
+    assert _span(window) == " (sales 2026-09 … 2026-11 (3))"
+    assert (
+        _span([*window, ("sales", "2020-01"), ("earnings_yearly", "2026")])
+        == " (sales 2020-01, 2026-09 … 2026-11 (4), earnings_yearly 2026)"
+    )
+    assert (
+        _span([("earnings_yearly", "2026"), ("earnings_yearly", "2024"), ("earnings_yearly", "2025")])
+        == " (earnings_yearly 2024 … 2026 (3))"
+    )
