@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from decimal import Decimal
 from typing import Any, TextIO
@@ -14,15 +15,23 @@ from rich.table import Table
 
 from cli.checks import Problem
 
+# Terminal control sequences (CSI such as colours and underline, OSC, and two-byte escapes) some errors carry.
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
 
 def console(stream: TextIO | None = None) -> Console:
     """A console on stdout as it is now (so tests and redirections get the output)."""
     return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
 
 
+def strip_ansi(text: str) -> str:
+    """The text without terminal control sequences (a library's error may underline the offending token)."""
+    return ANSI.sub("", text)
+
+
 def error_line(message: str) -> None:
-    """One red line on stderr."""
-    Console(file=sys.stderr, highlight=False).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """One red line on stderr, free of the message's own terminal escapes."""
+    Console(file=sys.stderr, highlight=False).print(f"[bold red]error:[/] {escape(strip_ansi(message))}", soft_wrap=True)
 
 
 def to_json(document: Any) -> str:

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from cli.output import strip_ansi
+
 COLOURS = {
     "archived": "green",
     "unchanged": "cyan",
@@ -49,7 +51,7 @@ class RunDisplay:
         An `unsupported` result is the type's only one in the run: its other planned periods are not asked, so they end too.
         """
         colour = COLOURS.get(status, "white")
-        detail = f"  {escape(error)}" if error else ""
+        detail = f"  {escape(strip_ansi(error))}" if error else ""
         line = f"  {escape(report)} {escape(month)}  [{colour}]{escape(status)}[/]{detail}"
         self.progress.console.print(line, highlight=False, markup=True)
         self.outcomes[status] += 1

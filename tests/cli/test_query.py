@@ -60,3 +60,11 @@ def test_stack_query_runs_in_the_workgroup_and_pages_results(local, healthy: Hea
     missing = invoke("query", "--stack", name, "--region", "us-east-1", "--named", "Nope")
     assert missing.exit_code == 1
     assert "no saved query 'Nope'" in missing.stderr
+
+
+def test_a_syntax_error_has_no_terminal_escapes(local, healthy: Healthy) -> None:
+    _, state = local
+    result = invoke("query", "--state-file", str(state), "SELEC nonsense FROM sales")
+    assert result.exit_code == 1
+    assert "SELEC nonsense FROM sales" in result.stderr
+    assert "\x1b" not in result.stderr
