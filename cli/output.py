@@ -1,4 +1,4 @@
-"""Terminal output: problems, query results as rich tables, `--json` and `--csv` (the status view is cli.statusview)."""
+"""Terminal output: problems, query results (tables, folded rows, tab-separated lines, `--csv`, `--json`), errors."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from cli.checks import Problem
 
 # Terminal control sequences (CSI such as colours and underline, OSC, and two-byte escapes) some errors carry.
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+UNBOUNDED = 1_000_000  # a width to measure what a table needs
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -57,8 +60,41 @@ def _text(value: Any) -> str:
     return "NULL" if value is None else str(value)
 
 
+def _field(value: Any) -> str:
+    """A value as a tab-separated field: empty for None; backslash, tab and line breaks escaped (as `mysql --batch`)."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _fits(out: Console, table: Table) -> bool:
+    """True when the table can be drawn in the console's width without cutting a word of any cell or header."""
+    unbounded = out.options.update_width(UNBOUNDED)  # measured at the console's width, a table never needs more
+    return Measurement.get(out, unbounded, table).minimum <= out.width
+
+
+def show_table(out: Console, table: Table) -> None:
+    """The table; else without its box; else, too wide for the width, one `column: value` block per row (never cut)."""
+    if _fits(out, table):
+        out.print(table)
+        return
+    box, padding, collapse, edge = table.box, table.padding, table.collapse_padding, table.pad_edge
+    table.box, table.padding, table.collapse_padding, table.pad_edge = None, (0, 1), True, False
+    if _fits(out, table):
+        out.print(table)
+        return
+    table.box, table.padding, table.collapse_padding, table.pad_edge = box, padding, collapse, edge
+    if table.title:
+        out.print(table.title)
+    headers = [Text.from_markup(str(column.header)) for column in table.columns]
+    width = max((header.cell_len for header in headers), default=0)
+    for number, row in enumerate(zip(*(list(column.cells) for column in table.columns), strict=True), 1):
+        out.print(f"-[ row {number} ]-")
+        for header, cell in zip(headers, row, strict=True):
+            out.print(f"{escape(header.plain)}{' ' * (width - header.cell_len)}: {cell}")
+
+
 def print_result(out: Console, columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    """A query result as a table, CSV or JSON."""
+    """A query result as CSV, JSON, tab-separated lines (not a terminal) or a table (a terminal)."""
     if fmt == "csv":
         writer = csv.writer(out.file, lineterminator="\n")
         writer.writerow(columns)
@@ -67,9 +103,11 @@ def print_result(out: Console, columns: list[str], rows: list[tuple[Any, ...]], 
         out.file.write(to_json([dict(zip(columns, row, strict=True)) for row in rows]) + "\n")
     elif not columns:
         out.print("(no result set)")
+    elif not out.is_terminal:
+        out.file.write("".join("\t".join(map(_field, line)) + "\n" for line in [columns, *rows]))
     else:
-        table = Table(*columns)
+        table = Table(*(escape(c) for c in columns))
         for row in rows:
             table.add_row(*(escape(_text(v)) for v in row))
-        out.print(table)
+        show_table(out, table)
         out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.output import show_table
+
 CELLS = {
     "archived": ("A", "green"),
     "not_found": ("-", "yellow"),
@@ -63,7 +65,7 @@ def archived_table(reports: dict[str, dict[str, Any]]) -> Table:
 
 def print_report(out: Console, name: str, section: dict[str, Any]) -> None:
     """One report type: its calendar, counts, table and notes."""
-    out.print(calendar_table(name, section["months"]) if section["period"] == "month" else years_table(name, section["months"]))
+    show_table(out, calendar_table(name, section["months"]) if section["period"] == "month" else years_table(name, section["months"]))
     counts = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in section["counts"].items() if n)
     out.print(f"{escape(name)} ({section['period']}ly, table {escape(section['table'])}): {counts or 'none'}")
     if section["table_error"]:
@@ -79,7 +81,7 @@ def print_status(out: Console, document: dict[str, Any]) -> None:
     for name, section in document["reports"].items():
         print_report(out, name, section)
     out.print("  ".join(f"[{colour}]{symbol}[/] {state.replace('_', ' ')}" for state, (symbol, colour) in CELLS.items()))
-    out.print(archived_table(document["reports"]))
+    show_table(out, archived_table(document["reports"]))
     if "last_successful_run" in document:
         run = document["last_successful_run"] or "none in the last 14 days"
         out.print(f"last successful run: {run} (hour of the RunSucceeded metric)")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import requests
+import io
 
+import requests
+from rich.console import Console
+
+from cli.output import print_result
 from tests.cli.conftest import as_json, aws_clients, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.remote import WORKGROUP, deploy
@@ -18,8 +22,7 @@ def test_local_query_as_json_csv_and_table(local, healthy: Healthy) -> None:
     csv_out = invoke("query", "--state-file", str(state), PER_MONTH, "--csv").stdout
     assert csv_out.splitlines()[:2] == ["year,month,transactions", "2024,01,3"]
     table = invoke("query", "--state-file", str(state), "SELECT title FROM sales LIMIT 1").stdout
-    assert 'The "Quiet" Garden' in table
-    assert "(1 row)" in table
+    assert table.splitlines() == ["title", 'The "Quiet" Garden']  # piped: tab-separated lines, no row count
 
 
 def test_local_named_query(local, healthy: Healthy) -> None:
@@ -60,6 +63,35 @@ def test_stack_query_runs_in_the_workgroup_and_pages_results(local, healthy: Hea
     missing = invoke("query", "--stack", name, "--region", "us-east-1", "--named", "Nope")
     assert missing.exit_code == 1
     assert "no saved query 'Nope'" in missing.stderr
+
+
+def test_a_piped_wide_result_is_tab_separated_text_without_truncation(local, healthy: Healthy) -> None:
+    _, state = local
+    lines = invoke("query", "--state-file", str(state), "SELECT * FROM sales ORDER BY transaction_id LIMIT 2").stdout.splitlines()
+    header = lines[0].split("\t")
+    assert len(lines) == 3
+    assert len(header) > 20
+    first = dict(zip(header, lines[1].split("\t"), strict=True))
+    assert (first["transaction_id"], first["title"], first["year"]) == ("tx-2024-01-0", 'The "Quiet" Garden', "2024")
+    assert "…" not in "".join(lines)
+
+
+def test_a_result_too_wide_for_the_terminal_is_folded_one_block_per_row() -> None:
+    out = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    columns = [f"column_number_{n}" for n in range(12)]
+    print_result(out, columns, [tuple(f"value {n}" for n in range(12)), tuple([None] * 12)], "table")
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "column_number_11: value 11" in text
+    assert "column_number_0 : NULL" in text
+    assert "…" not in text
+    assert "(2 rows)" in text
+
+
+def test_a_narrow_result_on_a_terminal_is_a_table() -> None:
+    out = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    print_result(out, ["year", "transactions"], [("2024", 3)], "table")
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "┃ year ┃ transactions ┃" in text
 
 
 def test_a_syntax_error_has_no_terminal_escapes(local, healthy: Healthy) -> None:

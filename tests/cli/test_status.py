@@ -141,3 +141,12 @@ def test_status_report_filter_and_the_functions_reports(local, healthy: Healthy)
     assert list(report["reports"]) == ["earnings", "subscription"]
     refused = invoke("status", "--state-file", str(state), "--report", "royalties")
     assert refused.exit_code == 2
+
+
+def test_a_narrow_output_gets_whole_calendars_and_figures(local, healthy: Healthy, monkeypatch) -> None:
+    _, state = local
+    monkeypatch.setenv("COLUMNS", "60")
+    text = invoke("status", "--state-file", str(state)).stdout
+    assert "year Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec" in text  # without the box, the calendar fits
+    assert "2018 2019 2020" in text
+    assert "…" not in text
