@@ -16,7 +16,7 @@ from cli.archive import MonthRecord, ReportArchive, read_archive
 from cli.monitoring import alarms_firing, last_success
 from cli.target import Target
 
-STATES = ("archived", "not_found", "deferred", "pending", "quarantined", "missing")
+STATES = ("archived", "not_found", "deferred", "pending", "quarantined", "missing", "not_planned")
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,15 @@ def state_of(record: MonthRecord) -> str:
     return "missing"
 
 
-def month_status(record: MonthRecord) -> MonthStatus:
-    """A period's state with the figures its objects' metadata record."""
+def month_status(record: MonthRecord, planned_from: Period) -> MonthStatus:
+    """A period's state with the figures its objects' metadata record.
+
+    Only a period the function's default plan fetches (from START_MONTH on) can be missing; one before it that holds
+    nothing was never asked for: `not_planned`.
+    """
     state = state_of(record)
+    if state == "missing" and record.month < planned_from:  # type: ignore[operator]
+        state = "not_planned"
     if not record.raw:
         return MonthStatus(str(record.month), state)
     raw = max(record.raw, key=lambda item: item.modified)
@@ -66,15 +72,20 @@ def start_month(env: dict[str, str]) -> Month:
         return FIRST_MONTH
 
 
+def planned_from(report: ReportType, start: Month) -> Period:
+    """The type's first period the default plan fetches: its period of START_MONTH, not before its first."""
+    return max(report.period_of(start), report.first)
+
+
 def first_period(report: ReportType, start: Month, part: ReportArchive) -> Period:
-    """Where the type's calendar starts: its period of START_MONTH (not before its first), or the earliest it holds."""
-    first: Period = max(report.period_of(start), report.first)
-    return min([first, *part.months])
+    """Where the type's calendar starts: the default plan's first period, or the earliest the archive holds."""
+    return min([planned_from(report, start), *part.months])
 
 
-def calendar(part: ReportArchive, first: Period, last: Period) -> list[MonthStatus]:
+def calendar(part: ReportArchive, first: Period, last: Period, start: Month) -> list[MonthStatus]:
     """Every period from `first` to `last` with its state."""
-    return [month_status(part.record(p)) for p in between(first, last)]
+    planned = planned_from(part.report, start)
+    return [month_status(part.record(p), planned) for p in between(first, last)]
 
 
 def unsupported_note(part: ReportArchive) -> dict[str, str] | None:
@@ -88,7 +99,7 @@ def unsupported_note(part: ReportArchive) -> dict[str, str] | None:
 def report_status(part: ReportArchive, target: Target, start: Month, now: datetime) -> dict[str, Any]:
     """One report type's section of the status document."""
     report = part.report
-    periods = calendar(part, first_period(report, start, part), report.period_of(Month.of(now)))
+    periods = calendar(part, first_period(report, start, part), report.period_of(Month.of(now)), start)
     return {
         "period": report.period,
         "table": f"{target.database}.{part.table.name}",

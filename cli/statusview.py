@@ -18,6 +18,7 @@ CELLS = {
     "pending": ("P", "bold red"),
     "quarantined": ("Q", "bold red"),
     "missing": ("?", "red"),
+    "not_planned": (".", "dim"),  # before START_MONTH: the default plan never fetches it
 }
 
 

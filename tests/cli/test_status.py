@@ -143,6 +143,23 @@ def test_status_report_filter_and_the_functions_reports(local, healthy: Healthy)
     assert refused.exit_code == 2
 
 
+def test_months_before_start_month_are_not_planned_not_missing(local, healthy: Healthy) -> None:
+    _, state = local
+    document = json.loads(state.read_text())
+    document["function_env"]["START_MONTH"] = "2024-06"
+    state.write_text(json.dumps(document))
+    report = as_json(invoke("status", "--state-file", str(state), "--json", "--report", "sales"))
+    states = _states(report)
+    assert next(iter(states)) == "2023-12"  # the calendar starts at the earliest period the archive holds
+    assert (states["2023-12"], states["2024-01"], states["2024-03"]) == ("not_found", "archived", "archived")
+    assert (states["2024-04"], states["2024-05"]) == ("not_planned", "not_planned")  # the default plan starts at 2024-06
+    assert states["2024-06"] == "missing"
+    assert report["reports"]["sales"]["counts"]["not_planned"] == 2
+    text = invoke("status", "--state-file", str(state), "--report", "sales").stdout
+    assert "2 not planned" in text
+    assert ". not planned" in text
+
+
 def test_a_narrow_output_gets_whole_calendars_and_figures(local, healthy: Healthy, monkeypatch) -> None:
     _, state = local
     monkeypatch.setenv("COLUMNS", "60")
