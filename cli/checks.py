@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cli.archive import Item, MonthRecord, ReportArchive
+from cli.fixes import Fixes
 
 # Checks whose problems an archiver run with `force` over the period repairs.
 REPAIRABLE = frozenset({"raw", "curated", "source", "partition", "pending"})
@@ -14,18 +15,22 @@ REPAIRABLE = frozenset({"raw", "curated", "source", "partition", "pending"})
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the archive: which check, report type, period (`month`: YYYY-MM or YYYY) and key, what."""
+    """One thing wrong with the archive: which check, report type, period (`month`: YYYY-MM or YYYY) and key, what.
+
+    `action` says what a person does about a problem a forced run of its period cannot fix (often a command to run).
+    """
 
     check: str
     message: str
     month: str | None = None
     key: str | None = None
     report: str | None = None
+    action: str | None = None
 
     @property
     def repairable(self) -> bool:
         """True when re-archiving the period fixes it."""
-        return self.month is not None and self.report is not None and self.check in REPAIRABLE
+        return self.action is None and self.month is not None and self.report is not None and self.check in REPAIRABLE
 
 
 def sha256_of(s3: Any, bucket: str, key: str) -> str:
@@ -68,8 +73,11 @@ def check_source(part: ReportArchive, record: MonthRecord, raw_ok: bool) -> list
     return []
 
 
-def check_partition(part: ReportArchive, record: MonthRecord) -> list[Problem]:
-    """An archived period's partition exists at its location in the type's table; none for a period not archived."""
+def check_partition(part: ReportArchive, record: MonthRecord, fixes: Fixes) -> list[Problem]:
+    """An archived period's partition exists at its location in the type's table; none for a period not archived.
+
+    A run re-registers an archived period's partition, but never removes one: a period not archived needs a person.
+    """
     at = {"month": str(record.month), "report": part.report.name}
     expected, table = part.store.location(record.month), part.table.name
     if record.raw and record.partition is None:
@@ -77,7 +85,8 @@ def check_partition(part: ReportArchive, record: MonthRecord) -> list[Problem]:
     if record.raw and record.partition != expected:
         return [Problem("partition", f"partition in {table} points at {record.partition}, not {expected}", **at)]
     if not record.raw and record.partition is not None:
-        return [Problem("partition", f"partition in {table} for a period that is not archived", **at)]
+        action = fixes.delete_partition(table, part.report.partition_values(record.month))
+        return [Problem("partition", f"partition in {table} for a period that is not archived", action=action, **at)]
     return []
 
 
@@ -89,11 +98,14 @@ def check_pending(part: ReportArchive, record: MonthRecord) -> list[Problem]:
     return [Problem("pending", "a transaction did not finish (pending marker)", str(record.month), marker.key, part.report.name)]
 
 
-def check_stray(stray: list[Item]) -> list[Problem]:
+def check_stray(stray: list[Item], fixes: Fixes) -> list[Problem]:
     """No key under the prefix outside every report type's layout."""
-    return [Problem("stray", "key outside the archive's layout", key=item.key) for item in stray]
+    return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.delete_key(item.key)) for item in stray]
 
 
-def check_uploads(uploads: list[tuple[str, str]]) -> list[Problem]:
+def check_uploads(uploads: list[tuple[str, str]], fixes: Fixes) -> list[Problem]:
     """No incomplete multipart upload under the prefix."""
-    return [Problem("upload", f"incomplete multipart upload {upload[:16]}…", key=key) for key, upload in uploads]
+    return [
+        Problem("upload", f"incomplete multipart upload {upload[:16]}…", key=key, action=fixes.abort_upload(key, upload))
+        for key, upload in uploads
+    ]

@@ -47,13 +47,12 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
         out.file.write(output.to_json(found.as_json()) + "\n")
     else:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
-    if repair and found.repair_months():
-        event = build_event(tuple(found.repair_months()), force=True)
-        repaired = runner.execute(chosen, event, out if not as_json else output.console(sys.stderr))
-        left = [p for p in found.problems if not p.repairable]
-        if left and not as_json:
-            out.print(f"{len(left)} problem(s) need a person: a run does not remove stray keys, uploads or fix the table")
-        raise SystemExit(0 if repaired and not left else FAILED)
+    if repair and found.problems:
+        shown = out if not as_json else output.console(sys.stderr)
+        months = found.repair_months()  # only the periods a run repairs: none for a problem that needs a person
+        repaired = runner.execute(chosen, build_event(tuple(months), force=True), shown) if months else True
+        output.print_manual(shown, found.problems)
+        raise SystemExit(0 if repaired and all(p.repairable for p in found.problems) else FAILED)
     raise SystemExit(FAILED if found.problems else 0)
 
 

@@ -43,7 +43,7 @@ def to_json(document: Any) -> str:
 
 
 def print_problems(out: Console, problems: list[Problem], months: int, objects: int, reports: int) -> None:
-    """One line per problem (check, report type, period, key, what), then a summary."""
+    """One line per problem (check, report type, period, key, what; then what a person does, if a run cannot fix it), a summary."""
     for p in problems:
         where = " ".join(x for x in (p.report or "", p.month or "", p.key or "") if x)
         out.print(
@@ -51,8 +51,20 @@ def print_problems(out: Console, problems: list[Problem], months: int, objects: 
             if where
             else f"[red]{escape(p.check)}[/]  {escape(p.message)}"
         )
+        if p.action:
+            out.print(f"  [yellow]needs a person[/]: {escape(p.action)}")
     verdict = "[green]no problems[/]" if not problems else f"[bold red]{len(problems)} problem(s)[/]"
     out.print(f"verified {reports} report type(s), {months} period(s), {objects} object(s): {verdict}")
+
+
+def print_manual(out: Console, problems: list[Problem]) -> None:
+    """After a repair: the problems a run does not fix, each with what a person does."""
+    left = [p for p in problems if not p.repairable]
+    if left:
+        out.print(f"[bold red]{len(left)} problem(s) need a person[/] (a forced run does not fix them):")
+    for p in left:
+        where = " ".join(x for x in (p.check, p.report or "", p.month or "", p.key or "") if x)
+        out.print(f"  {escape(where)}: {escape(p.action or 'look at it: ' + p.message)}")
 
 
 def _text(value: Any) -> str:

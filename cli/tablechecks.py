@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from archiver.convert import CuratedDialect
 from archiver.reports import JSON_COLUMNS
 from cli.archive import ReportArchive
 from cli.checks import Problem
+from cli.fixes import TABLE
 
 SERDE_KEYS = {"separatorChar": CuratedDialect.delimiter, "quoteChar": CuratedDialect.quotechar, "escapeChar": CuratedDialect.escapechar}
 OPENCSV_DEFAULTS = {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}  # what OpenCSVSerDe uses when unset
@@ -14,6 +17,11 @@ OPENX = "org.openx.data.jsonserde.JsonSerDe"  # the template's JSON SerDe; case.
 
 def check_table(part: ReportArchive) -> list[Problem]:
     """The type's table exists; sales: its SerDe reads the curated dialect and skips the header; others: a JSON SerDe."""
+    return [replace(problem, action=TABLE) for problem in _table_problems(part)]
+
+
+def _table_problems(part: ReportArchive) -> list[Problem]:
+    """The table's problems, before saying what to do about them."""
     name, view = part.report.name, part.table
     if view.table is None:
         return [Problem("table", view.error or f"Glue table {view.name} cannot be read", report=name)]

@@ -13,6 +13,7 @@ from archiver.reports import BY_NAME, ReportType
 from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
 from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
 from cli.curated import check_curated
+from cli.fixes import Fixes
 from cli.tablechecks import check_table
 from cli.target import Target
 
@@ -57,7 +58,7 @@ class Audit:
         }
 
 
-def audit_period(s3: Any, part: ReportArchive, record: MonthRecord) -> list[Problem]:
+def audit_period(s3: Any, part: ReportArchive, record: MonthRecord, fixes: Fixes) -> list[Problem]:
     """Every per-period check for one period of one report type."""
     raw = check_raw(s3, part, record)
     readable = part.table.table is not None  # without its table, the type's one table problem says it all
@@ -65,7 +66,7 @@ def audit_period(s3: Any, part: ReportArchive, record: MonthRecord) -> list[Prob
         *raw,
         *(check_curated(s3, part, record) if readable else []),
         *check_source(part, record, raw_ok=not raw),
-        *(check_partition(part, record) if readable else []),
+        *(check_partition(part, record, fixes) if readable else []),
         *check_pending(part, record),
     ]
 
@@ -73,15 +74,15 @@ def audit_period(s3: Any, part: ReportArchive, record: MonthRecord) -> list[Prob
 def audit(target: Target, reports: tuple[ReportType, ...], archive: Archive | None = None) -> Audit:
     """Audit the archive: every period of each chosen type, its table, the stray keys and the open uploads."""
     archive = archive or read_archive(target, reports)
-    s3 = target.s3()
+    s3, fixes = target.s3(), Fixes.of(target)
     work = [(part, record) for part in archive.reports.values() for record in part.months.values()]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        per_period = list(pool.map(lambda job: audit_period(s3, *job), work))
+        per_period = list(pool.map(lambda job: audit_period(s3, job[0], job[1], fixes), work))
     problems = [
         *(p for part in archive.reports.values() for p in check_table(part)),
         *(p for found in per_period for p in found),
-        *check_stray(archive.stray),
-        *check_uploads(archive.uploads),
+        *check_stray(archive.stray, fixes),
+        *check_uploads(archive.uploads, fixes),
     ]
     objects = sum(len(r.raw) + (r.curated is not None) for _, r in work)
     return Audit(problems, len(work), objects, tuple(archive.reports))

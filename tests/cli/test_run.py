@@ -143,3 +143,36 @@ def test_run_log_reads_only_its_own_request() -> None:
     assert seen == [("sales", "2024-02", "deferred", None)]
     assert run.started and run.ended and run.failed
     assert run.errors == ["Task timed out after 900.00 seconds"]
+
+
+def _stray_partition(a: Healthy, values: list[str]) -> None:
+    """Register a partition of the sales table for a month the archive does not hold."""
+    descriptor = a.glue.get_table(DatabaseName=a.database, Name=a.table)["Table"]["StorageDescriptor"]
+    location = a.store.location(Month(int(values[0]), int(values[1])))
+    partition = {"Values": values, "StorageDescriptor": {**descriptor, "Location": location}}
+    a.glue.create_partition(DatabaseName=a.database, TableName=a.table, PartitionInput=partition)
+
+
+def test_verify_repair_leaves_a_partition_without_a_month_to_a_person(local, healthy: Healthy) -> None:
+    _, state = local
+    _stray_partition(healthy, ["2018", "01"])
+    healthy.replace(healthy.store.curated_key(Month(2024, 2)), rows="99")
+    result = invoke("verify", "--state-file", str(state), "--repair")
+    assert result.exit_code == 1, result.output
+    assert 'event {"months": ["2024-02"],"force": true}' in result.stdout  # not 2018-01: a run cannot remove its partition
+    assert "1 problem(s) need a person" in result.stdout
+    command = f"glue delete-partition --database-name {healthy.database} --table-name {healthy.table} --partition-values 2018 01"
+    assert command in result.stdout
+    after = invoke("verify", "--state-file", str(state), "--json")
+    assert [(p["check"], p["month"], p["repairable"]) for p in json.loads(after.stdout)["problems"]] == [("partition", "2018-01", False)]
+
+
+def test_verify_repair_does_not_run_for_problems_a_run_cannot_fix(local, healthy: Healthy) -> None:
+    _, state = local
+    _stray_partition(healthy, ["2018", "01"])
+    healthy.s3.put_object(Bucket=healthy.bucket, Key=f"{healthy.prefix}notes.txt", Body=b"x")
+    result = invoke("verify", "--state-file", str(state), "--repair")
+    assert result.exit_code == 1, result.output
+    assert "event" not in result.stdout
+    assert "2 problem(s) need a person" in result.stdout
+    assert f"s3 rm s3://{healthy.bucket}/{healthy.prefix}notes.txt" in result.stdout
