@@ -79,6 +79,9 @@ def invoke(
     catalog.descriptor()
     partitions = catalog.partitions()
     store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, owner=settings.bucket_owner)
+    if (versioning := store.versioning()) != "Enabled":  # a failed month is restored by deleting our own versions
+        status = versioning or "never enabled"
+        raise ConfigError(f"archive bucket {settings.bucket} does not have versioning enabled ({status}): enable it on the bucket")
     state = store.state()
     planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left

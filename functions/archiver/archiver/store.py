@@ -54,6 +54,10 @@ class ArchiveStore:
         owner = {"ExpectedBucketOwner": self.owner} if self.owner else {}
         return {"Bucket": self.bucket, **owner, **params}
 
+    def versioning(self) -> str | None:
+        """The bucket's versioning status: 'Enabled', 'Suspended', or None if it was never enabled."""
+        return self.s3.get_bucket_versioning(**self.args()).get("Status")
+
     def raw_prefix(self, month: Month) -> str:
         """Where the month's raw file lives."""
         return f"{self.prefix}raw/{self.report}/year={month.year:04d}/month={month.mm}/"
