@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from archiver.service import Clients
 from archiver.settings import ConfigError
-from tests.unit.conftest import keys
+from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, run
 
@@ -36,3 +36,25 @@ def test_a_bucket_without_versioning_is_refused_before_any_month(
         run({"months": [MONTHS[0]]})
     assert aws.s3.list_objects_v2(Bucket=plain).get("KeyCount", 0) == 0
     assert keys(aws) == []
+
+
+def pending(aws: Clients) -> list[str]:
+    """The pending markers now current."""
+    return keys(aws, f"{P}state/sales/pending/")
+
+
+def test_a_pending_marker_written_twice_by_a_retried_put_is_cleared_whole(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_put = aws.s3.put_object
+
+    def put(**kw: Any) -> Any:
+        if "/pending/" in kw["Key"]:  # the first attempt commits, its answer is lost, the SDK's retry commits again
+            real_put(**{**kw, "Body": kw["Body"]})
+        return real_put(**kw)
+
+    monkeypatch.setattr(aws.s3, "put_object", put)
+    month = MONTHS[-1]
+    assert run({"months": [month]})["results"][0]["status"] == "archived"
+    assert pending(aws) == []
+    assert [v for v in aws.s3.list_object_versions(Bucket=BUCKET, Prefix=f"{P}state/sales/pending/").get("Versions", [])] == []

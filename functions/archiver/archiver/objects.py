@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from archiver.months import Month
 from archiver.store import ArchiveStore, Stored, version_of
 
 # Files up to this size are sent in one PutObject; larger ones in parts of PART_SIZE (module constants, so a test
@@ -82,6 +83,14 @@ def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
     for version in mine:
         store.s3.delete_object(**store.args(Key=key, VersionId=version))
     return len(mine)
+
+
+def clear_intent(store: ArchiveStore, month: Month, txn: str, version: str | None) -> None:
+    """Remove the month's pending marker of transaction `txn`: every version carrying it (a retried PUT writes two), and `version`."""
+    key = store.marker_key("pending", month)
+    mine = versions_of(store, key, txn)
+    for found in mine + ([version] if version and version not in mine else []):  # an older marker carries its token only in the body
+        store.clear_intent(month, found)
 
 
 def abort_uploads(store: ArchiveStore, prefix: str) -> int:

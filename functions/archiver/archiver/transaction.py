@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.months import Month
-from archiver.objects import TXN, UnknownOutcome, abort_uploads, put_file, remove_versions
+from archiver.objects import TXN, UnknownOutcome, abort_uploads, clear_intent, put_file, remove_versions
 from archiver.store import ArchiveStore
 
 Register = Callable[[Month], object]
@@ -62,12 +62,14 @@ def commit(
             raise RollbackFailed(detail) from exc
         if not isinstance(exc, UnknownOutcome):  # else the raw upload may have committed: the next run settles it
             with contextlib.suppress(Exception):  # a marker left behind is rolled back (a no-op) by the next run
-                store.clear_intent(month, marker)
+                clear_intent(store, month, txn, marker)
         raise
-    return finish(store, month, write.raw_key, register, markers, marker)
+    return finish(store, month, write.raw_key, register, markers, txn, marker)
 
 
-def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
+def finish(
+    store: ArchiveStore, month: Month, raw_key: str, register: Register, markers: Iterable[str], txn: str, marker: str | None
+) -> list[str]:
     """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
@@ -82,7 +84,7 @@ def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, 
             errors.append(f"{what}: {type(exc).__name__}: {exc}")
     if not errors:  # otherwise the next run finds the marker and finishes the month
         try:
-            store.clear_intent(month, marker)
+            clear_intent(store, month, txn, marker)
         except Exception as exc:
             errors.append(f"the pending marker could not be cleared: {type(exc).__name__}: {exc}")
     return errors
@@ -100,7 +102,7 @@ def recover(store: ArchiveStore, month: Month, register: Register, markers: Iter
         curated = store.current(curated_key)
         if curated is None or curated.metadata.get(TXN) != txn:
             return "refetch", marker  # committed, but the curated object is not this transaction's: fetch the month again
-        errors = finish(store, month, raw_key, register, markers, marker)
+        errors = finish(store, month, raw_key, register, markers, txn, marker)
         if errors:
             raise RuntimeError("; ".join(errors))
         return "rolled forward", marker
@@ -108,5 +110,5 @@ def recover(store: ArchiveStore, month: Month, register: Register, markers: Iter
         remove_versions(store, curated_key, txn)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
-    store.clear_intent(month, marker)
+    clear_intent(store, month, txn, marker)
     return "rolled back", marker
