@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
+from archiver.report import RunFailedError
 from archiver.service import Clients
 from archiver.settings import ConfigError
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
-from tests.unit.test_handler import MONTHS, run
+from tests.unit.test_handler import MONTHS, report, run
 
 __all__ = ["run"]  # the handler tests' fixture, used here too
 P = "appstore/"
@@ -58,3 +59,77 @@ def test_a_pending_marker_written_twice_by_a_retried_put_is_cleared_whole(
     assert run({"months": [month]})["results"][0]["status"] == "archived"
     assert pending(aws) == []
     assert [v for v in aws.s3.list_object_versions(Bucket=BUCKET, Prefix=f"{P}state/sales/pending/").get("Versions", [])] == []
+
+
+def raw_key(aws: Clients, month: str) -> str:
+    """The month's one raw key."""
+    year, mm = month.split("-")
+    (key,) = keys(aws, f"{P}raw/sales/year={year}/month={mm}/")
+    return key
+
+
+def curated_key(month: str) -> str:
+    """The month's curated key."""
+    year, mm = month.split("-")
+    return f"{P}sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
+
+
+def pair(aws: Clients, month: str) -> tuple[str, str, str]:
+    """The raw object's sha256, the sha256 of the raw bytes the curated object says it was made from, and its row count."""
+    raw = aws.s3.head_object(Bucket=BUCKET, Key=raw_key(aws, month))["Metadata"]["sha256"]
+    curated = aws.s3.head_object(Bucket=BUCKET, Key=curated_key(month))["Metadata"]
+    return raw, curated["source-sha256"], curated["rows"]
+
+
+def current_versions(aws: Clients) -> set[tuple[str, str]]:
+    """(key, version id) of every current archive object outside state/."""
+    listing = aws.s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
+    return {(v["Key"], v["VersionId"]) for v in listing if v["IsLatest"] and "/state/" not in v["Key"]}
+
+
+@pytest.mark.parametrize("error", [ReadTimeoutError(endpoint_url="https://s3"), s3_error("InternalError", 500)])
+def test_a_raw_upload_whose_outcome_is_unknown_keeps_the_pending_marker_so_a_late_write_is_settled(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    run()
+    old = MONTHS[0]  # outside the lookback window: only the pending marker brings it back
+    before, versions = pair(aws, old), current_versions(aws)
+    amazon.files[old] = report(old, 9)
+    real_put, late = aws.s3.put_object, []
+
+    def put(**kw: Any) -> Any:
+        if "/raw/" in kw["Key"] and not late:  # the request reached S3, which has not answered yet
+            late.append({**kw, "Body": kw["Body"].read()})
+            raise error
+        return real_put(**kw)
+
+    monkeypatch.setattr(aws.s3, "put_object", put)
+    with pytest.raises(RunFailedError, match=old):
+        run({"months": [old]})
+    assert pair(aws, old) == before and current_versions(aws) == versions  # this run restored what it knows
+    assert pending(aws) == [f"{P}state/sales/pending/{old}.json"]  # the safety net
+    real_put(**late[0])  # S3 completes the write after the run
+    run()  # a daily run settles the month
+    raw, source, rows = pair(aws, old)
+    assert raw == source != before[0] and rows == "9"
+    assert pending(aws) == []
+
+
+def test_a_raw_upload_refused_by_s3_clears_the_pending_marker_at_once(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    old = MONTHS[0]
+    versions = current_versions(aws)
+    amazon.files[old] = report(old, 9)
+    real_put = aws.s3.put_object
+
+    def put(**kw: Any) -> Any:
+        if "/raw/" in kw["Key"]:
+            raise s3_error("AccessDenied", 403)
+        return real_put(**kw)
+
+    monkeypatch.setattr(aws.s3, "put_object", put)
+    with pytest.raises(RunFailedError, match="AccessDenied"):
+        run({"months": [old]})
+    assert current_versions(aws) == versions and pending(aws) == []

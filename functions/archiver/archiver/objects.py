@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from archiver.months import Month
 from archiver.store import ArchiveStore, Stored, version_of
 
@@ -13,10 +15,19 @@ from archiver.store import ArchiveStore, Stored, version_of
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 TXN = "txn"  # metadata key naming the transaction that wrote a version
+AMBIGUOUS_CODES = frozenset({"RequestTimeout", "NoSuchUpload"})  # 4xx answers after which a write may still land
 
 
 class UnknownOutcome(RuntimeError):
     """An upload raised and whether S3 committed it could not be read back."""
+
+
+def refused(error: BaseException) -> bool:
+    """True only when S3 answered a write with a client error (4xx, not a timeout): that write can never land."""
+    if not isinstance(error, ClientError):  # timeouts, dropped connections, UnknownOutcome: it may still land
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return 400 <= status < 500 and status != 408 and error.response.get("Error", {}).get("Code") not in AMBIGUOUS_CODES
 
 
 def put_file(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:

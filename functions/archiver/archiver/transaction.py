@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.months import Month
-from archiver.objects import TXN, UnknownOutcome, abort_uploads, clear_intent, put_file, remove_versions
+from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
 from archiver.store import ArchiveStore
 
 Register = Callable[[Month], object]
@@ -60,7 +60,7 @@ def commit(
         except Exception as undo:
             detail = f"{type(exc).__name__}: {exc}; the rollback failed ({type(undo).__name__}: {undo}); the next run retries it"
             raise RollbackFailed(detail) from exc
-        if not isinstance(exc, UnknownOutcome):  # else the raw upload may have committed: the next run settles it
+        if refused(exc):  # else an upload may still land (a timeout, a 5xx): the marker stays and the next run settles it
             with contextlib.suppress(Exception):  # a marker left behind is rolled back (a no-op) by the next run
                 clear_intent(store, month, txn, marker)
         raise
