@@ -13,7 +13,8 @@ from archiver.service import Clients
 from archiver.settings import ConfigError
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
-from tests.unit.test_handler import MONTHS, report, run
+from tests.unit.reports import SEED_HEADER, csv_bytes, zipped
+from tests.unit.test_handler import MONTHS, report, run, statuses
 
 __all__ = ["run"]  # the handler tests' fixture, used here too
 P = "appstore/"
@@ -109,7 +110,8 @@ def test_a_raw_upload_whose_outcome_is_unknown_keeps_the_pending_marker_so_a_lat
     assert pair(aws, old) == before and current_versions(aws) == versions  # this run restored what it knows
     assert pending(aws) == [f"{P}state/sales/pending/{old}.json"]  # the safety net
     real_put(**late[0])  # S3 completes the write after the run
-    run()  # a daily run settles the month
+    del amazon.files[old]  # and Amazon no longer serves the month: the archived raw bytes are all there is
+    assert statuses(run())[old] == "not_found"  # a daily run settles the month first, from the raw object
     raw, source, rows = pair(aws, old)
     assert raw == source != before[0] and rows == "9"
     assert pending(aws) == []
@@ -133,3 +135,78 @@ def test_a_raw_upload_refused_by_s3_clears_the_pending_marker_at_once(
     with pytest.raises(RunFailedError, match="AccessDenied"):
         run({"months": [old]})
     assert current_versions(aws) == versions and pending(aws) == []
+
+
+def lose_raw_answer(aws: Clients, monkeypatch: pytest.MonkeyPatch, month: str) -> dict[str, bool]:
+    """While on: the month's raw upload commits but its answer is lost, and reading the key back fails too."""
+    real_put, real_list, on = aws.s3.put_object, aws.s3.list_objects_v2, {"raw": True, "curated": False}
+    year, mm = month.split("-")
+    raw_prefix = f"{P}raw/sales/year={year}/month={mm}/"
+
+    def put(**kw: Any) -> Any:
+        if on["raw"] and kw["Key"].startswith(raw_prefix):
+            real_put(**kw)
+            raise s3_error()
+        if on["curated"] and kw["Key"] == curated_key(month):
+            raise s3_error()
+        return real_put(**kw)
+
+    def listing(**kw: Any) -> Any:
+        if on["raw"] and str(kw.get("Prefix", "")).startswith(raw_prefix) and kw["Prefix"] != raw_prefix:  # the read-back
+            raise s3_error("SlowDown", 503, "ListObjectsV2")
+        return real_list(**kw)
+
+    monkeypatch.setattr(aws.s3, "put_object", put)
+    monkeypatch.setattr(aws.s3, "list_objects_v2", listing)
+    return on
+
+
+def test_a_roll_forward_that_fails_keeps_the_marker_and_a_later_run_converges(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    old = MONTHS[0]  # outside the lookback window
+    amazon.files[old] = report(old, 9)  # Amazon restates it
+    faults = lose_raw_answer(aws, monkeypatch, old)
+    with pytest.raises(RunFailedError):
+        run({"months": [old]})
+    faults.update(raw=False, curated=True)
+    with pytest.raises(RunFailedError, match=f"{old}: a pending transaction could not be settled"):
+        run()  # the roll-forward fails before its curated object is written
+    assert pending(aws) == [f"{P}state/sales/pending/{old}.json"]  # still described
+    faults.update(curated=False)
+    run()
+    raw, source, rows = pair(aws, old)
+    assert raw == source and rows == "9" and pending(aws) == []
+
+
+def test_a_forced_rewrite_of_the_same_bytes_whose_raw_answer_was_lost_converges(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    old = MONTHS[0]
+    faults = lose_raw_answer(aws, monkeypatch, old)
+    with pytest.raises(RunFailedError):
+        run({"months": [old], "force": True})
+    faults.update(raw=False)
+    for _ in range(2):
+        run()
+    raw, source, _ = pair(aws, old)
+    assert raw == source and pending(aws) == []
+
+
+def test_a_forced_empty_report_whose_raw_answer_was_lost_is_not_refused_later(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    old = MONTHS[0]
+    name = amazon.files[old][0]
+    amazon.files[old] = (name, zipped(csv_bytes(SEED_HEADER, [])))  # the month really has no sales any more
+    faults = lose_raw_answer(aws, monkeypatch, old)
+    with pytest.raises(RunFailedError):
+        run({"months": [old], "force": True})
+    faults.update(raw=False)
+    result = run()  # no EmptyReportRefused: the forced transaction committed, and it is finished as it was
+    assert all(r["status"] != "failed" for r in result["results"])
+    raw, source, rows = pair(aws, old)
+    assert raw == source and rows == "0" and pending(aws) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -39,7 +39,6 @@ class Pipeline:
     state: ArchiveState
     partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
-    stale: dict[Month, str | None] = field(default_factory=dict)  # pending markers a month's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
 
     def run(
@@ -50,8 +49,7 @@ class Pipeline:
         on_result: Callable[[MonthResult], None] = lambda result: None,
     ) -> list[MonthResult]:
         """Settle pending transactions, repair partitions, then archive each month; once time runs short the rest are deferred."""
-        planned, results, stale = settle_pending(self.store, self.state.pending, planned, self._register, self._markers)
-        self.stale.update(stale)
+        planned, results = settle_pending(self.store, self.state.pending, planned, self._register, self._markers, self.max_bytes)
         results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
         for result in results:
             on_result(result)
@@ -106,7 +104,7 @@ class Pipeline:
             metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
-            errors = commit(self.store, write, previous, self._register, self._markers(month), self.stale.get(month))
+            errors = commit(self.store, write, previous, self._register, self._markers(month))
             drift = list(curated.unknown_columns)
             return MonthResult(
                 REPORT,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from archiver.months import Month
 from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
+from archiver.repair import recurate
 from archiver.store import ArchiveStore
 
 Register = Callable[[Month], object]
@@ -35,13 +36,9 @@ class MonthWrite:
     curated_metadata: dict[str, str]  # sha256, columns, rows, source-sha256
 
 
-def commit(
-    store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str], stale: str | None = None
-) -> list[str]:
+def commit(store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str]) -> list[str]:
     """Write the month; before the raw upload commits, any failure restores it exactly; after, the errors of the rest."""
     month, txn = write.month, uuid.uuid4().hex
-    if stale is not None:  # an older marker this run chose to redo: removed first, so ours never uncovers it
-        store.clear_intent(month, stale)
     intent = {
         "month": str(month),
         "txn": txn,
@@ -90,25 +87,27 @@ def finish(
     return errors
 
 
-def recover(store: ArchiveStore, month: Month, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
+def recover(store: ArchiveStore, month: Month, register: Register, markers: Iterable[str], max_bytes: int | None = None) -> str:
     """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
     found = store.read_intent(month)
     if found is None:
-        return "none", None
+        return "none"
     intent, marker = found
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
         curated = store.current(curated_key)
-        if curated is None or curated.metadata.get(TXN) != txn:
-            return "refetch", marker  # committed, but the curated object is not this transaction's: fetch the month again
+        outcome = "rolled forward"
+        if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run had rolled curated back
+            recurate(store, raw, curated_key, txn, max_bytes)
+            outcome = "rolled forward, re-curated from the raw object"
         errors = finish(store, month, raw_key, register, markers, txn, marker)
         if errors:
             raise RuntimeError("; ".join(errors))
-        return "rolled forward", marker
+        return outcome
     if txn and curated_key:
         remove_versions(store, curated_key, txn)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
     clear_intent(store, month, txn, marker)
-    return "rolled back", marker
+    return "rolled back"

@@ -23,28 +23,24 @@ def settle_pending(
     planned: list[PlannedMonth],
     register: Callable[[Month], str],
     markers: Callable[[Month], list[str]],
-) -> tuple[list[PlannedMonth], list[MonthResult], dict[Month, str | None]]:
-    """Roll back or forward each transaction a killed or failed run left; a month to fetch again is planned first.
+    max_bytes: int | None = None,
+) -> tuple[list[PlannedMonth], list[MonthResult]]:
+    """Roll back or forward each transaction a killed or failed run left (forward re-curates from the raw object if need be).
 
-    Returns the plan, a failed result for each month that could not be settled (left to the next run, dropped
-    from this plan), and the pending marker each re-planned month's new transaction replaces.
+    Returns the plan and a failed result for each month that could not be settled (left to the next run, dropped
+    from this plan, so no new transaction starts over an unsettled one).
     """
     failed: list[MonthResult] = []
-    stale: dict[Month, str | None] = {}
     for month in sorted(pending):
         try:
-            outcome, marker = recover(store, month, register, markers(month))
+            outcome = recover(store, month, register, markers(month), max_bytes)
         except Exception as exc:
             error = f"a pending transaction could not be settled: {type(exc).__name__}: {exc}"
             failed.append(MonthResult(REPORT, str(month), "failed", error=error))
             planned = [item for item in planned if item.month != month]
             continue
         logger.info(f"{REPORT} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
-        if outcome == "refetch":
-            stale[month] = marker
-            if month not in {item.month for item in planned}:
-                planned = [PlannedMonth(month, False), *planned]
-    return planned, failed, stale
+    return planned, failed
 
 
 def repair_partitions(store: ArchiveStore, months: Iterable[Month], register: Callable[[Month], str]) -> list[MonthResult]:
