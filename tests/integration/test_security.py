@@ -292,7 +292,7 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
             assert any(arn.endswith(end) or f"{end}/" in arn for end in scoped), arn
         if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
             curated = [f"arn:aws:s3:::{BUCKET}/appstore/{report.name}/*" for report in REPORT_TYPES]
-            assert resources == [*curated, f"arn:aws:s3:::{BUCKET}/appstore/state/sales/pending/*"]
+            assert resources == [*curated, *(f"arn:aws:s3:::{BUCKET}/appstore/state/{r.name}/pending/*" for r in REPORT_TYPES)]
         elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:GetBucketVersioning"}:
             assert resources == [f"arn:aws:s3:::{BUCKET}"]
         elif any(a.startswith("s3:") for a in actions):

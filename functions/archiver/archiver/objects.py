@@ -7,7 +7,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from archiver.months import Month
+from archiver.periods import Period
 from archiver.store import ArchiveStore, Stored, version_of
 
 # Files up to this size are sent in one PutObject; larger ones in parts of PART_SIZE (module constants, so a test
@@ -96,7 +96,7 @@ def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
     return len(mine)
 
 
-def clear_intent(store: ArchiveStore, month: Month, txn: str, version: str | None) -> None:
+def clear_intent(store: ArchiveStore, month: Period, txn: str, version: str | None) -> None:
     """Remove the month's pending marker of transaction `txn`: every version carrying it (a retried PUT writes two), and `version`."""
     key = store.marker_key("pending", month)
     mine = versions_of(store, key, txn)

@@ -6,9 +6,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from archiver.convert import COLUMNS_FINGERPRINT, curate
 from archiver.hashing import HashingWriter
 from archiver.objects import TXN, put_file
+from archiver.prepare import curate_file, fingerprint
 from archiver.store import ArchiveStore, Stored
 
 
@@ -31,7 +31,6 @@ def recurate(store: ArchiveStore, raw: Stored, curated_key: str, txn: str, max_b
         sha256 = hashed.digest.hexdigest()
         if sha256 != raw.metadata.get("sha256"):
             raise RawMismatch(f"{raw.key} holds bytes with SHA-256 {sha256}, its metadata names {raw.metadata.get('sha256')}")
-        with open(target, "wb") as out:
-            curated = curate(source, out, max_bytes)
-        metadata = {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT, "rows": str(curated.rows), "source-sha256": sha256}
+        curated = curate_file(store.report, source, target, max_bytes)
+        metadata = {"sha256": curated.sha256, "columns": fingerprint(store.report), "rows": str(curated.rows), "source-sha256": sha256}
         put_file(store, curated_key, target, {**metadata, TXN: txn}, "application/gzip")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.months import Month
 from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
+from archiver.periods import Period
 from archiver.repair import recurate
 from archiver.store import ArchiveStore
 
-Register = Callable[[Month], object]
+Register = Callable[[Period], object]
 
 
 class RollbackFailed(RuntimeError):
@@ -26,7 +26,7 @@ class RollbackFailed(RuntimeError):
 class MonthWrite:
     """The two objects a month transaction writes, from local files."""
 
-    month: Month
+    month: Period
     raw_key: str
     raw_path: Path
     raw_type: str
@@ -65,7 +65,7 @@ def commit(store: ArchiveStore, write: MonthWrite, previous: str | None, registe
 
 
 def finish(
-    store: ArchiveStore, month: Month, raw_key: str, register: Register, markers: Iterable[str], txn: str, marker: str | None
+    store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], txn: str, marker: str | None
 ) -> list[str]:
     """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
     steps: list[tuple[str, Callable[[], object]]] = [
@@ -87,7 +87,7 @@ def finish(
     return errors
 
 
-def recover(store: ArchiveStore, month: Month, register: Register, markers: Iterable[str], max_bytes: int | None = None) -> str:
+def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str], max_bytes: int | None = None) -> str:
     """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
     found = store.read_intent(month)
     if found is None:

@@ -6,23 +6,21 @@ from collections.abc import Callable, Iterable
 
 from aws_lambda_powertools import Logger
 
-from archiver.months import Month
+from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import recover
-
-REPORT = "sales"
 
 logger = Logger(child=True)
 
 
 def settle_pending(
     store: ArchiveStore,
-    pending: Iterable[Month],
+    pending: Iterable[Period],
     planned: list[PlannedMonth],
-    register: Callable[[Month], str],
-    markers: Callable[[Month], list[str]],
+    register: Callable[[Period], str],
+    markers: Callable[[Period], list[str]],
     max_bytes: int | None = None,
 ) -> tuple[list[PlannedMonth], list[MonthResult]]:
     """Roll back or forward each transaction a killed or failed run left (forward re-curates from the raw object if need be).
@@ -36,14 +34,14 @@ def settle_pending(
             outcome = recover(store, month, register, markers(month), max_bytes)
         except Exception as exc:
             error = f"a pending transaction could not be settled: {type(exc).__name__}: {exc}"
-            failed.append(MonthResult(REPORT, str(month), "failed", error=error))
+            failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
             planned = [item for item in planned if item.month != month]
             continue
-        logger.info(f"{REPORT} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
+        logger.info(f"{store.report.name} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
     return planned, failed
 
 
-def repair_partitions(store: ArchiveStore, months: Iterable[Month], register: Callable[[Month], str]) -> list[MonthResult]:
+def repair_partitions(store: ArchiveStore, months: Iterable[Period], register: Callable[[Period], str]) -> list[MonthResult]:
     """Register each given month whose partition is missing or elsewhere; failures as results."""
     failed: list[MonthResult] = []
     for month in sorted(months):
@@ -51,9 +49,10 @@ def repair_partitions(store: ArchiveStore, months: Iterable[Month], register: Ca
             outcome = register(month)
         except Exception as exc:
             error = f"partition could not be registered: {type(exc).__name__}: {exc}"
-            failed.append(MonthResult(REPORT, str(month), "failed", error=error))
+            failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
             continue
         if outcome != "unchanged":
             location = store.location(month)
-            logger.info(f"{REPORT} {month}: partition {outcome}", extra={"month": str(month), "partition": outcome, "location": location})
+            extra = {"month": str(month), "partition": outcome, "location": location}
+            logger.info(f"{store.report.name} {month}: partition {outcome}", extra=extra)
     return failed
