@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+from archiver import pipeline
+from archiver.deadline import OutOfTime
 from archiver.report import RunFailedError
 from archiver.service import Clients
 from archiver.settings import ConfigError
@@ -171,8 +174,8 @@ def test_a_roll_forward_that_fails_keeps_the_marker_and_a_later_run_converges(
     with pytest.raises(RunFailedError):
         run({"months": [old]})
     faults.update(raw=False, curated=True)
-    with pytest.raises(RunFailedError, match=f"{old}: a pending transaction could not be settled"):
-        run()  # the roll-forward fails before its curated object is written
+    with pytest.raises(RunFailedError, match=f"incomplete .*{old}: a pending transaction past its commit point could not be finished"):
+        run()  # the roll-forward fails before its curated object is written (and so does the month's new transaction)
     assert pending(aws) == [f"{P}state/sales/pending/{old}.json"]  # still described
     faults.update(curated=False)
     run()
@@ -210,3 +213,52 @@ def test_a_forced_empty_report_whose_raw_answer_was_lost_is_not_refused_later(
     assert all(r["status"] != "failed" for r in result["results"])
     raw, source, rows = pair(aws, old)
     assert raw == source and rows == "0" and pending(aws) == []
+
+
+def test_a_month_that_runs_out_of_time_before_its_commit_point_is_deferred_not_failed(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    month = MONTHS[-1]
+    amazon.files[month] = report(month, 9)
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        raise OutOfTime("the download from https://host/path (0 bytes so far) ran out of time")
+
+    real_download = pipeline.download
+    monkeypatch.setattr(pipeline, "download", slow)
+    (entry,) = run({"months": [month], "force": True})["results"]  # no RunFailedError: nothing changed, the month waits
+    assert entry["status"] == "deferred" and entry["error"].startswith("OutOfTime: the download")
+    marker = aws.s3.get_object(Bucket=BUCKET, Key=f"{P}state/sales/deferred/{month}.json")["Body"].read()
+    assert json.loads(marker)["force"] is True
+    monkeypatch.setattr(pipeline, "download", real_download)
+    assert statuses(run())[month] == "archived"  # first in the next run, forced as asked
+    assert keys(aws, f"{P}state/sales/deferred/") == []
+
+
+def test_a_settled_month_whose_finish_fails_is_archived_incomplete_and_still_fetched(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    month = MONTHS[-1]
+    amazon.files[month] = report(month, 9, kind="gzip")  # restated under another name: the older raw file is removed
+    real_delete, failing = aws.s3.delete_object, [True]
+
+    def delete(**kw: Any) -> Any:
+        if failing[0] and "/raw/" in kw["Key"]:
+            raise s3_error("InternalError", 500, "DeleteObject")
+        return real_delete(**kw)
+
+    monkeypatch.setattr(aws.s3, "delete_object", delete)
+    with pytest.raises(RunFailedError, match="archived but incomplete"):
+        run({"months": [month]})
+    amazon.files[month] = report(month, 11, kind="gzip")  # and restated again
+    with pytest.raises(RunFailedError, match="archived but incomplete") as caught:
+        result = run()
+    assert "failed" not in str(caught.value).split("archived but incomplete")[0]
+    failing[0] = False
+    result = run()
+    assert statuses(result)[month] == "unchanged"
+    raw, source, rows = pair(aws, month)
+    assert raw == source and rows == "11" and pending(aws) == []
+    assert aws.s3.list_object_versions(Bucket=BUCKET, Prefix=f"{P}state/sales/pending/").get("Versions", []) == []

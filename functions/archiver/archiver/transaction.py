@@ -18,6 +18,17 @@ from archiver.store import ArchiveStore
 Register = Callable[[Period], object]
 
 
+Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
+
+
+class Unfinished(RuntimeError):
+    """A transaction past its commit point whose later steps failed; a new transaction on the month supersedes its marker."""
+
+    def __init__(self, message: str, markers: list[Marker]) -> None:
+        super().__init__(message)
+        self.markers = markers  # its own marker and those it superseded, for the next transaction's intent
+
+
 class RollbackFailed(RuntimeError):
     """A failed month could not be rolled back; its pending marker stays, so the next run rolls it back."""
 
@@ -36,8 +47,13 @@ class MonthWrite:
     curated_metadata: dict[str, str]  # sha256, columns, rows, source-sha256
 
 
-def commit(store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str]) -> list[str]:
-    """Write the month; before the raw upload commits, any failure restores it exactly; after, the errors of the rest."""
+def commit(
+    store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str], supersedes: list[Marker]
+) -> list[str]:
+    """Write the month; before the raw upload commits, any failure restores it exactly; after, the errors of the rest.
+
+    `supersedes` names committed transactions of the month left unfinished: their markers stay until ours has committed.
+    """
     month, txn = write.month, uuid.uuid4().hex
     intent = {
         "month": str(month),
@@ -46,6 +62,7 @@ def commit(store: ArchiveStore, write: MonthWrite, previous: str | None, registe
         "curated_key": write.curated_key,
         "previous_curated_version": previous,
         "started": datetime.now(UTC).isoformat(),
+        "supersedes": supersedes,
     }
     marker = store.put_intent(month, intent)
     try:
@@ -61,13 +78,14 @@ def commit(store: ArchiveStore, write: MonthWrite, previous: str | None, registe
             with contextlib.suppress(Exception):  # a marker left behind is rolled back (a no-op) by the next run
                 clear_intent(store, month, txn, marker)
         raise
-    return finish(store, month, write.raw_key, register, markers, txn, marker)
+    return finish(store, month, write.raw_key, register, markers, [*supersedes, {"txn": txn, "version": marker}])
 
 
-def finish(
-    store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], txn: str, marker: str | None
-) -> list[str]:
-    """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
+def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], mine: list[Marker]) -> list[str]:
+    """After the commit point: old raw files, partition, markers; each failure is returned, the pending markers kept.
+
+    `mine` lists the superseded markers, then the transaction's own, which is cleared last, so a kill never uncovers an older one.
+    """
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
         ("partition could not be registered", lambda: register(month)),
@@ -81,7 +99,8 @@ def finish(
             errors.append(f"{what}: {type(exc).__name__}: {exc}")
     if not errors:  # otherwise the next run finds the marker and finishes the month
         try:
-            clear_intent(store, month, txn, marker)
+            for old in mine:
+                clear_intent(store, month, str(old["txn"]), old["version"])
         except Exception as exc:
             errors.append(f"the pending marker could not be cleared: {type(exc).__name__}: {exc}")
     return errors
@@ -94,20 +113,26 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
         return "none"
     intent, marker = found
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
+    older: list[Marker] = list(intent.get("supersedes") or [])
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
-        curated = store.current(curated_key)
-        outcome = "rolled forward"
-        if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run had rolled curated back
-            recurate(store, raw, curated_key, txn, max_bytes)
-            outcome = "rolled forward, re-curated from the raw object"
-        errors = finish(store, month, raw_key, register, markers, txn, marker)
+        mine, outcome = [*older, {"txn": txn, "version": marker}], "rolled forward"
+        try:
+            curated = store.current(curated_key)
+            if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run rolled curated back
+                recurate(store, raw, curated_key, txn, max_bytes)
+                outcome = "rolled forward, re-curated from the raw object"
+            errors = finish(store, month, raw_key, register, markers, mine)
+        except Exception as exc:
+            errors = [f"{type(exc).__name__}: {exc}"]
         if errors:
-            raise RuntimeError("; ".join(errors))
+            raise Unfinished("; ".join(errors), mine)
         return outcome
     if txn and curated_key:
         remove_versions(store, curated_key, txn)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
     clear_intent(store, month, txn, marker)
+    if older:  # the transaction this one superseded is current again: settle it too
+        return f"rolled back, then {recover(store, month, register, markers, max_bytes)}"
     return "rolled back"
