@@ -16,8 +16,6 @@ from archiver.repair import recurate
 from archiver.store import ArchiveStore
 
 Register = Callable[[Period], object]
-
-
 Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
 
 
