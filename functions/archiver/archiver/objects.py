@@ -83,9 +83,19 @@ def versions_of(store: ArchiveStore, key: str, txn: str) -> list[str]:
     pages = store.s3.get_paginator("list_object_versions").paginate(**store.args(Prefix=key))
     for page in pages:
         for version in page.get("Versions", []):
-            if version["Key"] == key and store.head(key, version["VersionId"]).metadata.get(TXN) == txn:
+            if version["Key"] == key and _txn_of(store, key, version["VersionId"]) == txn:
                 mine.append(version["VersionId"])
     return mine
+
+
+def _txn_of(store: ArchiveStore, key: str, version: str) -> str | None:
+    """The transaction that wrote one version; None if it is gone since the listing (an overlapping run deleted it)."""
+    try:
+        return store.head(key, version).metadata.get(TXN)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion"):
+            return None
+        raise
 
 
 def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
