@@ -293,7 +293,7 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
         if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
             curated = [f"arn:aws:s3:::{BUCKET}/appstore/{report.name}/*" for report in REPORT_TYPES]
             assert resources == [*curated, *(f"arn:aws:s3:::{BUCKET}/appstore/state/{r.name}/pending/*" for r in REPORT_TYPES)]
-        elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}:
+        elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:GetBucketVersioning"}:
             assert resources == [f"arn:aws:s3:::{BUCKET}"]
         elif any(a.startswith("s3:") for a in actions):
             assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/*"]

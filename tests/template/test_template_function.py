@@ -328,7 +328,11 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     assert uploads["Resource"] == f"arn:aws:s3:::{bucket}"
 
     allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"glue:BatchCreatePartition", "s3:ListBucket", "s3:DeleteObjectVersion"}
-    allowed |= {"s3:ListBucketVersions", "s3:GetObjectVersion", "s3:ListBucketMultipartUploads"}
+    (versioning,) = [s for s in statements.values() if "s3:GetBucketVersioning" in as_list(s["Action"])]
+    assert as_list(versioning["Action"]) == ["s3:GetBucketVersioning"]
+    assert versioning["Resource"] == f"arn:aws:s3:::{bucket}"
+
+    allowed |= {"s3:ListBucketVersions", "s3:GetObjectVersion", "s3:ListBucketMultipartUploads", "s3:GetBucketVersioning"}
     assert granted <= allowed | {"secretsmanager:GetSecretValue"}
     assert all(statement["Effect"] == "Allow" for statement in statements.values())
 

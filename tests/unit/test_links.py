@@ -10,7 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from archiver.download import DownloadError, LinkRefused, download
-from archiver.links import check_link, host_allowed, parse_patterns
+from archiver.links import check_link, host_allowed, parse_patterns, redact
 from archiver.settings import DEFAULTS
 
 S3 = parse_patterns(DEFAULTS["DOWNLOAD_ALLOWED_HOSTS"])
@@ -162,3 +162,19 @@ def test_malformed_patterns_are_refused(patterns: str) -> None:
 
 def test_patterns_are_lower_cased_without_a_trailing_dot() -> None:
     assert parse_patterns(" S3.AmazonAWS.com. , 127.0.0.1 ,") == ("s3.amazonaws.com", "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:hunter2@bucket.s3.amazonaws.com/x.zip?X-Amz-Signature=hunter2#hunter2",
+        "https://hunter2@bucket.s3.amazonaws.com/x.zip",
+        "https://bucket.s3.amazonaws.com:443@attacker.example/x.zip;X-Amz-Signature=hunter2",
+    ],
+)
+def test_a_refused_link_is_named_without_user_information_query_or_parameters(url: str) -> None:
+    with pytest.raises(LinkRefused) as caught:
+        check_link(url, ALLOWED)
+    assert "hunter2" not in str(caught.value) and "user:" not in str(caught.value)
+    assert "hunter2" not in redact(url) and "@" not in redact(url)
+    assert redact("https://user:pw@Bucket.s3.amazonaws.com:8443/a/b.zip;p=1?q=1#f") == "https://Bucket.s3.amazonaws.com:8443/a/b.zip"

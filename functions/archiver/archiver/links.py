@@ -23,12 +23,12 @@ class LinkRefused(RuntimeError):
 
 
 def redact(url: str) -> str:
-    """The URL without its query string (presigned signatures must never be logged)."""
+    """The URL as scheme://host[:port]/path: no user information, parameters, query or fragment (secrets never logged)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable link>"
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path.partition(';')[0]}"
 
 
 def parse_patterns(text: str) -> tuple[str, ...]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
+from archiver.periods import Period
 from archiver.store import ArchiveStore, Stored, version_of
 
 # Files up to this size are sent in one PutObject; larger ones in parts of PART_SIZE (module constants, so a test
@@ -12,10 +15,19 @@ from archiver.store import ArchiveStore, Stored, version_of
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 TXN = "txn"  # metadata key naming the transaction that wrote a version
+AMBIGUOUS_CODES = frozenset({"RequestTimeout", "NoSuchUpload"})  # 4xx answers after which a write may still land
 
 
 class UnknownOutcome(RuntimeError):
     """An upload raised and whether S3 committed it could not be read back."""
+
+
+def refused(error: BaseException) -> bool:
+    """True only when S3 answered a write with a client error (4xx, not a timeout): that write can never land."""
+    if not isinstance(error, ClientError):  # timeouts, dropped connections, UnknownOutcome: it may still land
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return 400 <= status < 500 and status != 408 and error.response.get("Error", {}).get("Code") not in AMBIGUOUS_CODES
 
 
 def put_file(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
@@ -71,9 +83,19 @@ def versions_of(store: ArchiveStore, key: str, txn: str) -> list[str]:
     pages = store.s3.get_paginator("list_object_versions").paginate(**store.args(Prefix=key))
     for page in pages:
         for version in page.get("Versions", []):
-            if version["Key"] == key and store.head(key, version["VersionId"]).metadata.get(TXN) == txn:
+            if version["Key"] == key and _txn_of(store, key, version["VersionId"]) == txn:
                 mine.append(version["VersionId"])
     return mine
+
+
+def _txn_of(store: ArchiveStore, key: str, version: str) -> str | None:
+    """The transaction that wrote one version; None if it is gone since the listing (an overlapping run deleted it)."""
+    try:
+        return store.head(key, version).metadata.get(TXN)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion"):
+            return None
+        raise
 
 
 def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
@@ -82,6 +104,14 @@ def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
     for version in mine:
         store.s3.delete_object(**store.args(Key=key, VersionId=version))
     return len(mine)
+
+
+def clear_intent(store: ArchiveStore, month: Period, txn: str, version: str | None) -> None:
+    """Remove the month's pending marker of transaction `txn`: every version carrying it (a retried PUT writes two), and `version`."""
+    key = store.marker_key("pending", month)
+    mine = versions_of(store, key, txn)
+    for found in mine + ([version] if version and version not in mine else []):  # an older marker carries its token only in the body
+        store.clear_intent(month, found)
 
 
 def abort_uploads(store: ArchiveStore, prefix: str) -> int:

@@ -13,17 +13,19 @@ import requests
 from archiver import unsupported
 from archiver.appstore import AppstoreClient, AppstoreError, ReportUnsupported
 from archiver.catalog import Catalog
-from archiver.deadline import NO_DEADLINE, Deadline
+from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.download import Downloaded, DownloadError, download
+from archiver.objects import clear_intent
 from archiver.periods import Period
 from archiver.plan import ArchiveState, PlannedMonth
 from archiver.prepare import fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import MonthWrite, commit
+from archiver.transaction import Marker, MonthWrite, commit
 from archiver.upkeep import repair_partitions, settle_pending
 
 DOWNLOAD_ATTEMPTS = 3
+TIMEOUTS = (requests.Timeout, requests.ConnectionError, DownloadError)  # once no time is left, a month failing so ran out of it
 RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip", "plain": "text/csv"}
 
 
@@ -39,7 +41,7 @@ class Pipeline:
     state: ArchiveState
     partitions: Mapping[tuple[str, ...], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
-    stale: dict[Period, str | None] = field(default_factory=dict)  # pending markers a period's new transaction replaces
+    superseded: dict[Period, list[Marker]] = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
 
@@ -51,8 +53,10 @@ class Pipeline:
         on_result: Callable[[MonthResult], None] = lambda result: None,
     ) -> list[MonthResult]:
         """Settle pending transactions, repair partitions, then archive each month; once time runs short the rest are deferred."""
-        planned, results, stale = settle_pending(self.store, self.state.pending, planned, self._register, self._markers)
-        self.stale.update(stale)
+        planned, results, unfinished = settle_pending(
+            self.store, self.state.pending, planned, self._register, self._markers, self.max_bytes
+        )
+        self.superseded.update(unfinished)
         results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
         if unsupported.still_refused(self.state, self.now):
             results.append(unsupported.skipped(self.store, self.state, planned))
@@ -67,7 +71,7 @@ class Pipeline:
                 except ReportUnsupported as exc:  # the type, not the period: one result, the rest skipped
                     result = unsupported.refused(self.store, item, exc, len(planned) - index - 1)
                 except Exception as exc:  # one month's failure must not stop the others
-                    result = MonthResult(self.store.report.name, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}")
+                    result = self._failed(item, exc)
             on_result(result)
             results.append(result)
             if result.status == "unsupported":
@@ -82,14 +86,21 @@ class Pipeline:
             return "unchanged"
         return self.catalog.ensure_partition(list(values), location)
 
-    def _defer(self, item: PlannedMonth) -> MonthResult:
+    def _failed(self, item: PlannedMonth, exc: Exception) -> MonthResult:
+        """A month that raised before its commit point (nothing changed): deferred if it ran out of time, else failed."""
+        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, OutOfTime) or (self.deadline.remaining() <= 0 and isinstance(exc, TIMEOUTS)):
+            return self._defer(item, error)
+        return MonthResult(self.store.report.name, str(item.month), "failed", error=error)
+
+    def _defer(self, item: PlannedMonth, reason: str | None = None) -> MonthResult:
         """Leave the month to the next run, remembering it in a marker when the bucket allows."""
         try:
             self.store.set_marker(item.month, "deferred", item.force)
         except Exception as exc:  # the month is still deferred; the run goes on
             error = f"the deferred marker could not be saved: {type(exc).__name__}: {exc}"
-            return MonthResult(self.store.report.name, str(item.month), "deferred", error=error)
-        return MonthResult(self.store.report.name, str(item.month), "deferred")
+            return MonthResult(self.store.report.name, str(item.month), "deferred", error="; ".join(filter(None, (reason, error))))
+        return MonthResult(self.store.report.name, str(item.month), "deferred", error=reason)
 
     def archive(self, item: PlannedMonth) -> MonthResult:
         """Archive one month unless the served bytes, its raw object and its curated object already agree."""
@@ -106,6 +117,8 @@ class Pipeline:
             if is_unchanged(view, fetched.sha256, item.force, fingerprint(self.store.report)):
                 self._register(month)
                 self._settle(item)
+                for old in self.superseded.pop(month, []):  # the pair agrees: the unfinished transaction is finished
+                    clear_intent(self.store, month, str(old["txn"]), old["version"])
                 facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256)
                 return MonthResult(self.store.report.name, str(month), "unchanged", *facts)
             curated_path = Path(scratch) / "curated.gz"
@@ -115,7 +128,7 @@ class Pipeline:
             metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
-            errors = commit(self.store, write, previous, self._register, self._markers(month), self.stale.get(month))
+            errors = commit(self.store, write, previous, self._register, self._markers(month), self.superseded.get(month, []))
             done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
             return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
 

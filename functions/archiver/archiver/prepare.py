@@ -49,18 +49,22 @@ def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
         body.close()
 
 
+def curate_file(report: ReportType, source: Path, target: Path, max_bytes: int | None) -> Curated:
+    """Write the type's curated file of a served file (canonical CSV, or JSON Lines); ReportFormatError if it cannot be."""
+    with open(target, "wb") as out:
+        if report.curated == "csv":
+            return curate(source, out, max_bytes)
+        done = curate_sections(source, out, max_bytes)
+        return Curated(done.rows, done.size, done.sha256, ())
+
+
 def prepare(
     store: ArchiveStore, month: Period, fetched: Downloaded, view: MonthView, force: bool, target: Path, max_bytes: int | None
 ) -> tuple[Curated, str]:
     """Curate the served file into `target`; (facts, 'gzip', 'zip' or 'plain'). Refused bytes are quarantined, the error names the key."""
     try:
         kind = sniff(fetched.path)
-        with open(target, "wb") as out:
-            if store.report.curated == "csv":
-                curated = curate(fetched.path, out, max_bytes)
-            else:
-                done = curate_sections(fetched.path, out, max_bytes)
-                curated = Curated(done.rows, done.size, done.sha256, ())
+        curated = curate_file(store.report, fetched.path, target, max_bytes)
     except ReportFormatError as exc:  # SchemaError and ReportTooLarge too: same class, its message naming the kept copy
         exc.args = (_kept(store, month, fetched, f"{exc}"),)
         raise

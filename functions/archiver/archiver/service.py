@@ -71,6 +71,13 @@ class Part:
     planned: list[PlannedMonth]
 
 
+def require_versioning(s3: S3Client, settings: Settings) -> None:
+    """Refuse a bucket without versioning (one call a run): a failed month is restored by deleting the run's own versions."""
+    owner = {"ExpectedBucketOwner": settings.bucket_owner} if settings.bucket_owner else {}
+    if (status := s3.get_bucket_versioning(Bucket=settings.bucket, **owner).get("Status")) != "Enabled":
+        raise ConfigError(f"archive bucket {settings.bucket} does not have versioning enabled ({status or 'never enabled'}): enable it")
+
+
 def prepare_part(report: ReportType, settings: Settings, clients: Clients, request: Request, current: Month, now: datetime) -> Part:
     """Check the type's Glue table and read its state and plan (no write); raises what stops this type."""
     catalog = Catalog(clients.glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
@@ -103,6 +110,7 @@ def invoke(
         raise ConfigError(f"START_MONTH {settings.start_month} is after the current UTC month {current}")
     request = parse_event(event, current)
     credentials = read_credentials(clients.secrets, settings.secret_id)
+    require_versioning(clients.s3, settings)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in settings.reports:

@@ -137,9 +137,9 @@ class ArchiveStore:
         self.s3.delete_object(**self.args(Key=self.marker_key(status, month)))
 
     def put_intent(self, month: Period, intent: dict[str, Any]) -> str | None:
-        """Write the month's pending marker (a transaction in progress); returns its version id."""
-        body = json.dumps(intent).encode()
-        response = self.s3.put_object(**self.args(Key=self.marker_key("pending", month), Body=body, ContentType="application/json"))
+        """Write the month's pending marker (a transaction in progress, its token also in the metadata); returns its version id."""
+        key, body, metadata = self.marker_key("pending", month), json.dumps(intent).encode(), {"txn": str(intent["txn"])}
+        response = self.s3.put_object(**self.args(Key=key, Body=body, Metadata=metadata, ContentType="application/json"))
         return version_of(response)
 
     def read_intent(self, month: Period) -> tuple[dict[str, Any], str | None] | None:

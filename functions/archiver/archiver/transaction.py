@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.objects import TXN, UnknownOutcome, abort_uploads, put_file, remove_versions
+from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
 from archiver.periods import Period
+from archiver.repair import recurate
 from archiver.store import ArchiveStore
 
 Register = Callable[[Period], object]
+Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
+
+
+class Unfinished(RuntimeError):
+    """A transaction past its commit point whose later steps failed; a new transaction on the month supersedes its marker."""
+
+    def __init__(self, message: str, markers: list[Marker]) -> None:
+        super().__init__(message)
+        self.markers = markers  # its own marker and those it superseded, for the next transaction's intent
 
 
 class RollbackFailed(RuntimeError):
@@ -36,12 +46,13 @@ class MonthWrite:
 
 
 def commit(
-    store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str], stale: str | None = None
+    store: ArchiveStore, write: MonthWrite, previous: str | None, register: Register, markers: Iterable[str], supersedes: list[Marker]
 ) -> list[str]:
-    """Write the month; before the raw upload commits, any failure restores it exactly; after, the errors of the rest."""
+    """Write the month; before the raw upload commits, any failure restores it exactly; after, the errors of the rest.
+
+    `supersedes` names committed transactions of the month left unfinished: their markers stay until ours has committed.
+    """
     month, txn = write.month, uuid.uuid4().hex
-    if stale is not None:  # an older marker this run chose to redo: removed first, so ours never uncovers it
-        store.clear_intent(month, stale)
     intent = {
         "month": str(month),
         "txn": txn,
@@ -49,6 +60,7 @@ def commit(
         "curated_key": write.curated_key,
         "previous_curated_version": previous,
         "started": datetime.now(UTC).isoformat(),
+        "supersedes": supersedes,
     }
     marker = store.put_intent(month, intent)
     try:
@@ -60,15 +72,18 @@ def commit(
         except Exception as undo:
             detail = f"{type(exc).__name__}: {exc}; the rollback failed ({type(undo).__name__}: {undo}); the next run retries it"
             raise RollbackFailed(detail) from exc
-        if not isinstance(exc, UnknownOutcome):  # else the raw upload may have committed: the next run settles it
+        if refused(exc):  # else an upload may still land (a timeout, a 5xx): the marker stays and the next run settles it
             with contextlib.suppress(Exception):  # a marker left behind is rolled back (a no-op) by the next run
-                store.clear_intent(month, marker)
+                clear_intent(store, month, txn, marker)
         raise
-    return finish(store, month, write.raw_key, register, markers, marker)
+    return finish(store, month, write.raw_key, register, markers, [*supersedes, {"txn": txn, "version": marker}])
 
 
-def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
-    """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
+def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], mine: list[Marker]) -> list[str]:
+    """After the commit point: old raw files, partition, markers; each failure is returned, the pending markers kept.
+
+    `mine` lists the superseded markers, then the transaction's own, which is cleared last, so a kill never uncovers an older one.
+    """
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
         ("partition could not be registered", lambda: register(month)),
@@ -82,31 +97,40 @@ def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register,
             errors.append(f"{what}: {type(exc).__name__}: {exc}")
     if not errors:  # otherwise the next run finds the marker and finishes the month
         try:
-            store.clear_intent(month, marker)
+            for old in mine:
+                clear_intent(store, month, str(old["txn"]), old["version"])
         except Exception as exc:
             errors.append(f"the pending marker could not be cleared: {type(exc).__name__}: {exc}")
     return errors
 
 
-def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
+def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str], max_bytes: int | None = None) -> str:
     """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
     found = store.read_intent(month)
     if found is None:
-        return "none", None
+        return "none"
     intent, marker = found
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
+    older: list[Marker] = list(intent.get("supersedes") or [])
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
-        curated = store.current(curated_key)
-        if curated is None or curated.metadata.get(TXN) != txn:
-            return "refetch", marker  # committed, but the curated object is not this transaction's: fetch the month again
-        errors = finish(store, month, raw_key, register, markers, marker)
+        mine, outcome = [*older, {"txn": txn, "version": marker}], "rolled forward"
+        try:
+            curated = store.current(curated_key)
+            if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run rolled curated back
+                recurate(store, raw, curated_key, txn, max_bytes)
+                outcome = "rolled forward, re-curated from the raw object"
+            errors = finish(store, month, raw_key, register, markers, mine)
+        except Exception as exc:
+            errors = [f"{type(exc).__name__}: {exc}"]
         if errors:
-            raise RuntimeError("; ".join(errors))
-        return "rolled forward", marker
+            raise Unfinished("; ".join(errors), mine)
+        return outcome
     if txn and curated_key:
         remove_versions(store, curated_key, txn)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
-    store.clear_intent(month, marker)
-    return "rolled back", marker
+    clear_intent(store, month, txn, marker)
+    if older:  # the transaction this one superseded is current again: settle it too
+        return f"rolled back, then {recover(store, month, register, markers, max_bytes)}"
+    return "rolled back"

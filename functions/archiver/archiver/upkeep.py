@@ -10,7 +10,7 @@ from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import recover
+from archiver.transaction import Marker, Unfinished, recover
 
 logger = Logger(child=True)
 
@@ -21,28 +21,31 @@ def settle_pending(
     planned: list[PlannedMonth],
     register: Callable[[Period], str],
     markers: Callable[[Period], list[str]],
-) -> tuple[list[PlannedMonth], list[MonthResult], dict[Period, str | None]]:
-    """Roll back or forward each transaction a killed or failed run left; a month to fetch again is planned first.
+    max_bytes: int | None = None,
+) -> tuple[list[PlannedMonth], list[MonthResult], dict[Period, list[Marker]]]:
+    """Roll back or forward each transaction a killed or failed run left (forward re-curates from the raw object if need be).
 
-    Returns the plan, a failed result for each month that could not be settled (left to the next run, dropped
-    from this plan), and the pending marker each re-planned month's new transaction replaces.
+    Returns the plan; a result for each month not settled: `failed` if its commit point is unknown (dropped from this
+    plan, so no new transaction starts over it), `archived` with an error past it (kept; a new transaction on the
+    month supersedes the markers also returned).
     """
-    failed: list[MonthResult] = []
-    stale: dict[Period, str | None] = {}
+    results: list[MonthResult] = []
+    superseded: dict[Period, list[Marker]] = {}
     for month in sorted(pending):
         try:
-            outcome, marker = recover(store, month, register, markers(month))
+            outcome = recover(store, month, register, markers(month), max_bytes)
+        except Unfinished as exc:
+            error = f"a pending transaction past its commit point could not be finished: {exc}"
+            results.append(MonthResult(store.report.name, str(month), "archived", error=error))
+            superseded[month] = exc.markers
+            continue
         except Exception as exc:
             error = f"a pending transaction could not be settled: {type(exc).__name__}: {exc}"
-            failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
+            results.append(MonthResult(store.report.name, str(month), "failed", error=error))
             planned = [item for item in planned if item.month != month]
             continue
         logger.info(f"{store.report.name} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
-        if outcome == "refetch":
-            stale[month] = marker
-            if month not in {item.month for item in planned}:
-                planned = [PlannedMonth(month, False), *planned]
-    return planned, failed, stale
+    return planned, results, superseded
 
 
 def repair_partitions(store: ArchiveStore, months: Iterable[Period], register: Callable[[Period], str]) -> list[MonthResult]:
