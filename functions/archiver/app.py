@@ -26,13 +26,17 @@ for _library in ("botocore", "boto3", "s3transfer", "urllib3"):
 
 # Standard retry mode, 3 attempts (AWS_MAX_ATTEMPTS overrides): transient 500s, SlowDown and dropped connections are
 # retried with backoff. The month transaction copes with a retried write that had in fact committed.
-RETRIES = Config(retries={"mode": "standard"})
+def retries() -> Config:
+    """A new client config each time: botocore writes the resolved attempt count into the Config it is given."""
+    return Config(retries={"mode": "standard"})
 
 
 @functools.cache
 def clients() -> Clients:
     """AWS clients, created once per execution environment."""
-    return Clients(boto3.client("s3", config=RETRIES), boto3.client("glue", config=RETRIES), boto3.client("secretsmanager", config=RETRIES))
+    return Clients(
+        boto3.client("s3", config=retries()), boto3.client("glue", config=retries()), boto3.client("secretsmanager", config=retries())
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -535,3 +535,17 @@ def test_each_month_is_flushed_as_it_ends_and_the_run_metrics_still_come_out(
     metrics = emitted_metrics("".join(printed))
     assert (metrics["MonthsArchived"], metrics["RowsArchived"], metrics["RunSucceeded"]) == (3, 12, 1)
     assert {"MonthsFailed", "MonthsNotFound", "MonthsDeferred", "MonthsUnchanged", "SchemaDrift"} <= set(metrics)  # the zeros
+
+
+def test_clients_take_the_sdk_attempts_from_the_environment_of_their_own_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore writes the resolved attempt count into the Config it is given: a shared Config would keep an old value."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    app.clients.cache_clear()
+    assert app.clients().s3.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    app.clients.cache_clear()
+    try:
+        assert app.clients().s3.meta.config.retries == {"mode": "standard"}
+    finally:
+        app.clients.cache_clear()
