@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from infra.local.config import FakeContext
+
 FUNCTION_DIR = Path(__file__).resolve().parents[1] / "functions" / "archiver"
 
 
@@ -28,22 +30,6 @@ def peak_rss_kib() -> int:
         return usage // 1024 if sys.platform == "darwin" else usage  # bytes on macOS, KiB elsewhere
     line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
     return int(line.split()[1])
-
-
-class _Context:
-    """The parts of the Lambda context object the handler uses."""
-
-    function_name = "appstore-archiver-bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:appstore-archiver-bench"
-    aws_request_id = "bench-invocation"
-
-    def __init__(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds until the simulated timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +54,7 @@ def main(argv: list[str]) -> int:
     results: list[dict[str, Any]] = []
     begun = time.perf_counter()
     try:
-        results = app.lambda_handler(event, _Context(900.0))["results"]
+        results = app.lambda_handler(event, FakeContext.budget(900.0, "bench"))["results"]
     except Exception as exc:  # a failed run is a result too; the benchmark decides
         error = f"{type(exc).__name__}: {exc}"
     finished = time.perf_counter()

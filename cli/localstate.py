@@ -10,6 +10,7 @@ from typing import Any
 
 from cli import ROOT
 from cli.target import Target, TargetError
+from infra.local.state import alive
 
 STATE_ENV = "APPSTORE_ARCHIVE_STATE"  # overrides where the state file is looked for
 RELATIVE = Path(".demo") / "stack.json"
@@ -41,19 +42,6 @@ def candidates(explicit: Path | None = None, cwd: Path | None = None) -> list[Pa
     return list(dict.fromkeys(root / RELATIVE for root in roots if root is not None))
 
 
-def _alive(pid: object) -> bool:
-    """True when a process with this id exists."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def read_state(path: Path) -> dict[str, Any]:
     """The state file's JSON, checked for version and a live demo process."""
     try:
@@ -62,7 +50,8 @@ def read_state(path: Path) -> dict[str, Any]:
         raise TargetError(f"cannot read the local stack's state file {path}: {exc}") from None
     if not isinstance(state, dict) or state.get("version") != 1:
         raise TargetError(f"{path} is not a version 1 local stack state file")
-    if not _alive(state.get("pid")):
+    pid = state.get("pid")
+    if not isinstance(pid, int) or pid <= 0 or not alive(pid):
         raise TargetError(f"the local stack in {path} is not running any more (pid {state.get('pid')} has ended); {START_HINT}")
     missing = [k for k in ("endpoint_url", "bucket", "prefix", "database", "table") if not isinstance(state.get(k), str)]
     if missing:

@@ -16,28 +16,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from infra.local.config import FakeContext
+
 FUNCTION_DIR = Path(__file__).resolve().parents[1] / "functions" / "archiver"
-
-
-class Context:
-    """The parts of the Lambda context object the handler uses, with a time budget."""
-
-    function_name = "appstore-archiver-soak"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:appstore-archiver-soak"
-    aws_request_id = "soak-invocation"
-
-    def __init__(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds until the simulated timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _lower_multipart_threshold() -> None:
@@ -56,7 +41,7 @@ def _run(app: Any, spec: dict[str, Any]) -> None:
     os.dup2(fd, 2)
     returned, error = False, None
     try:
-        app.lambda_handler(spec["event"], Context(float(spec["budget"])))
+        app.lambda_handler(spec["event"], FakeContext.budget(float(spec["budget"]), "soak"))
         returned = True
     except Exception as exc:  # the run's failure is its result
         error = f"{type(exc).__name__}: {exc}"

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +16,7 @@ import boto3
 import requests
 
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, AppstoreEmulator
-from infra.local.config import BUCKET, DATABASE, PREFIX, REGION, SECRET, TABLE, use_endpoint
+from infra.local.config import BUCKET, DATABASE, PREFIX, REGION, SECRET, TABLE, FakeContext, use_endpoint
 from infra.local.provision import provision
 from infra.template.load import load_template, resource
 
@@ -86,21 +85,6 @@ class MotoServer:
             self.process.kill()
             self.process.wait()
         self.process = None
-
-
-@dataclass
-class FakeContext:
-    """The parts of the Lambda context object the handler uses."""
-
-    deadline: float
-    function_name: str = "appstore-archiver-local"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:appstore-archiver-local"
-    aws_request_id: str = "local-invocation"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds until the simulated Lambda timeout."""
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 def _import_function_code() -> None:
