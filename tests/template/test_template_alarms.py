@@ -173,6 +173,7 @@ def test_dashboard_shows_runs_months_bytes_drift_errors_and_duration(resolver: R
         "MonthsDeferred",
         "BytesArchived",
         "SchemaDrift",
+        "ReportsUnsupported",  # visible, without an alarm: Amazon's FAQ says subscription may be unsupported
     }
     lambda_metrics = {m[1] for m in metrics if m[0] == "AWS/Lambda"}
     assert lambda_metrics >= {"Errors", "Duration"}

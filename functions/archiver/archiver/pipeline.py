@@ -58,18 +58,21 @@ class Pipeline:
         )
         self.superseded.update(unfinished)
         results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
-        if unsupported.still_refused(self.state, self.now):
+        possible = unsupported.may_be_unsupported(self.store, self.state)  # else a refusal as unknown is a failure
+        gated = possible and unsupported.still_refused(self.state, self.now)
+        if gated:
             results.append(unsupported.skipped(self.store, self.state, planned))
         for result in results:
             on_result(result)
-        for index, item in enumerate([] if unsupported.still_refused(self.state, self.now) else planned):
+        for index, item in enumerate([] if gated else planned):
             if time_left() < margin:
                 result = self._defer(item)
             else:
                 try:
                     result = self.archive(item)
                 except ReportUnsupported as exc:  # the type, not the period: one result, the rest skipped
-                    result = unsupported.refused(self.store, item, exc, len(planned) - index - 1)
+                    refused = unsupported.refused(self.store, item, exc, len(planned) - index - 1) if possible else None
+                    result = refused or self._failed(item, unsupported.failure(self.store, exc))
                 except Exception as exc:  # one month's failure must not stop the others
                     result = self._failed(item, exc)
             on_result(result)

@@ -1,15 +1,35 @@
-"""A report type the API refuses as unknown: one `unsupported` result per run, asked again at most weekly."""
+"""A report type the API refuses as unknown: one `unsupported` result per run, asked again at most weekly.
+
+Only a type that may really be missing from the API is so: never sales (documented by Amazon), nor a type with
+archived periods (the API served it before). Their refusal is a wrong APPSTORE_REPORT_URL or an outage: a failure.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
 
+from archiver.appstore import AppstoreError
 from archiver.plan import ArchiveState, PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 
 ASK_AGAIN_AFTER = timedelta(days=7)  # a refused type is asked again once its marker is this old
+
+
+class RefusedAsUnknown(AppstoreError):
+    """The API refused sales, or a type it served before, as unknown: the month fails."""
+
+
+def may_be_unsupported(store: ArchiveStore, state: ArchiveState) -> bool:
+    """Whether a refusal of the type as unknown may be `unsupported`: not sales, and no period of it archived."""
+    return store.report.name != "sales" and not state.archived
+
+
+def failure(store: ArchiveStore, exc: Exception) -> RefusedAsUnknown:
+    """The month's error when the API refuses a type that cannot be unsupported."""
+    why = "sales is a documented report type" if store.report.name == "sales" else "the type has archived periods"
+    return RefusedAsUnknown(f"{exc}; {why}, so this is a failure: check APPSTORE_REPORT_URL")
 
 
 def still_refused(state: ArchiveState, now: datetime) -> bool:

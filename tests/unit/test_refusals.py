@@ -1,0 +1,75 @@
+"""A report type refused as unknown: `unsupported` only for a type never archived that is not sales; else a failure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from archiver.report import RunFailedError
+from archiver.service import Clients
+from tests.unit.conftest import BUCKET, keys
+from tests.unit.fake_appstore import REPORT_URL, FakeAppstore
+from tests.unit.test_handler import MISSING, MONTHS, emitted_metrics, run
+
+__all__ = ["run"]  # the handler tests' fixture, used here too
+LINKS = re.compile(re.escape(REPORT_URL) + r"/.*")
+
+
+def refuse_every_link(amazon: FakeAppstore) -> None:
+    """Answer every link request as a wrong APPSTORE_REPORT_URL path does: 400 `Unable to fetch the request scope`."""
+
+    def refuse(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        amazon.calls["report"] += 1
+        return 400, {}, f"Unable to fetch the request scope for uri = {request.url}"
+
+    amazon.mock.remove(responses.GET, LINKS)
+    amazon.mock.add_callback(responses.GET, LINKS, callback=refuse)
+
+
+def test_sales_refused_as_unknown_fails_every_month_and_the_run_and_is_asked_again(
+    run: Callable[..., dict[str, Any]], amazon: FakeAppstore, aws: Clients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refuse_every_link(amazon)
+    with pytest.raises(RunFailedError, match=r"sales is a documented report type.*check APPSTORE_REPORT_URL"):
+        run()
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["MonthsFailed"] == len(MONTHS) and metrics["RunFailed"] == 1 and "RunSucceeded" not in metrics
+    assert metrics["ReportsUnsupported"] == 0
+    assert not keys(aws, "appstore/state/sales/unsupported")  # no weekly gate
+    asked = amazon.calls["report"]
+    with pytest.raises(RunFailedError):
+        run()
+    assert amazon.calls["report"] - asked == len(MONTHS)  # asked again the next day, every month
+
+
+def test_a_stale_sales_unsupported_marker_does_not_gate_sales(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key="appstore/state/sales/unsupported.json", Body=b"{}")  # left by an earlier version
+    statuses = {r["status"] for r in run()["results"]}
+    assert statuses == {"archived", "not_found"}
+    assert not keys(aws, "appstore/state/sales/unsupported")  # served again: the marker is forgotten
+
+
+def test_a_type_with_archived_periods_refused_as_unknown_fails(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORTS", "sales,subscription")  # the mocked API refuses subscription as unknown
+    year, mm = MONTHS[0].split("-")
+    aws.s3.put_object(Bucket=BUCKET, Key=f"appstore/raw/subscription/year={year}/month={mm}/s.csv.gz", Body=b"x")
+    with pytest.raises(RunFailedError, match=r"subscription .*the type has archived periods"):
+        run()
+
+
+def test_a_type_never_archived_refused_as_unknown_is_unsupported(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORTS", "sales,subscription")
+    results = run()["results"]
+    assert [r["status"] for r in results if r["report"] == "subscription"] == ["unsupported"]
+    assert keys(aws, "appstore/state/subscription/unsupported")
+    assert {r["status"] for r in results if r["report"] == "sales"} == {"archived", "not_found"}
+    assert MISSING in MONTHS
