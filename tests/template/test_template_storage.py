@@ -92,6 +92,8 @@ def test_archive_bucket_lifecycle_and_logging(template: dict[str, Any]) -> None:
     # Only derived objects' old versions expire: what Amazon served (raw/, quarantine/) is kept for good.
     assert noncurrent == {key: {"NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}} for key in derived}
     assert not any("ExpirationInDays" in rule for rule in rules), "the archive itself never expires"
+    # A rollback makes the previous curated version current again: a week of failing runs must not outlive it.
+    assert template["Parameters"]["NoncurrentVersionRetentionDays"]["MinValue"] >= 7
     logging = bucket["Properties"]["LoggingConfiguration"]
     assert logging["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
 

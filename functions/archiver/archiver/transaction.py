@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.converge import converge
 from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
 from archiver.periods import Period
 from archiver.repair import recurate
@@ -130,7 +131,8 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
         remove_versions(store, curated_key, txn)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
+    converged = not older and converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile
     clear_intent(store, month, txn, marker)
     if older:  # the transaction this one superseded is current again: settle it too
         return f"rolled back, then {recover(store, month, register, markers, max_bytes)}"
-    return "rolled back"
+    return "rolled back, re-curated from the raw object" if converged else "rolled back"

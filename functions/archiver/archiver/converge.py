@@ -1,0 +1,25 @@
+"""After a rollback: the month's one raw object and its current curated object must agree, else re-curate from the raw."""
+
+from __future__ import annotations
+
+import uuid
+
+from archiver.periods import Period
+from archiver.repair import recurate
+from archiver.store import ArchiveStore
+
+
+def converge(store: ArchiveStore, month: Period, max_bytes: int | None) -> bool:
+    """Re-curate the month from its raw object unless the current curated object was made from it; True if it did.
+
+    A rollback makes the previous curated version current again, but that version became noncurrent when the rolled
+    back transaction uploaded, so the lifecycle (NoncurrentVersionRetentionDays) may have expired it meanwhile.
+    """
+    view = store.month(month)
+    if len(view.raw) != 1 or not view.raw[0].metadata.get("sha256"):  # nothing archived, or no one raw object to compare with
+        return False
+    made_from = view.curated.metadata.get("source-sha256") if view.curated else None
+    if made_from == view.raw[0].metadata["sha256"]:
+        return False
+    recurate(store, view.raw[0], store.curated_key(month), uuid.uuid4().hex, max_bytes)
+    return True
