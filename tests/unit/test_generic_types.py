@@ -93,3 +93,16 @@ def test_other_refusals_are_not_unsupported() -> None:
         with pytest.raises(AppstoreError) as caught:
             _link_from(answer(status, text), "earnings", Month(2024, 3))
         assert not isinstance(caught.value, ReportUnsupported)
+
+
+@pytest.mark.parametrize("lookback", [1, 2, 3])
+def test_last_years_file_is_fetched_until_the_end_of_march(lookback: int) -> None:
+    archived = ArchiveState(archived=frozenset({Year(2023), Year(2024)}))  # 2024 archived in January, before December's earnings
+
+    def planned(current: Month) -> list[Year | Month]:
+        return [p.month for p in plan_months(Request(None), archived, current, Month(2023, 1), lookback, NOW, YEARLY)]
+
+    for month in (1, 2, 3):  # December's earnings come ~30 days after month end; payment status and dates later still
+        assert planned(Month(2025, month)) == [Year(2025), Year(2024)]
+    assert planned(Month(2025, 4)) == [Year(2025)]
+    assert planned(Month(2024, 12)) == [Year(2024)]

@@ -18,6 +18,9 @@ MANUAL_KEYS = frozenset({"months", "from", "to", "force"})
 # RECHECK_MIN_AGE ago), so with a daily schedule every month marked "not found" is asked at least once a week.
 RECHECK_DAYS = 7
 RECHECK_MIN_AGE = timedelta(hours=20)
+# A yearly file is fetched again until the end of March of the next year, whatever LOOKBACK_MONTHS: December's
+# earnings are generated about 30 days after month end, and payment status and dates change later still.
+YEARLY_LOOKBACK_MONTHS = 3
 
 
 class InvalidEvent(ValueError):
@@ -115,12 +118,13 @@ def plan_months(
     """Order the periods to fetch: pending and deferred first, then the lookback window, the backfill, the re-checks.
 
     Months (the event's, the current one, the start, the lookback window) become the report type's periods: for a
-    yearly type, the years they fall in.
+    yearly type, the years they fall in, its window reaching at least YEARLY_LOOKBACK_MONTHS back.
     """
     if request.months is not None:
         return [PlannedMonth(p, request.force) for p in dict.fromkeys(report.period_of(m) for m in request.months)]
     first, last = max(report.period_of(start), report.first), report.period_of(current)
-    window = [p for p in dict.fromkeys(report.period_of(current.shift(-k)) for k in range(lookback + 1)) if p >= first]  # type: ignore[operator]
+    reach = lookback if report.period == "month" else max(lookback, YEARLY_LOOKBACK_MONTHS)
+    window = [p for p in dict.fromkeys(report.period_of(current.shift(-k)) for k in range(reach + 1)) if p >= first]  # type: ignore[operator]
     backfill = (p for p in between(first, last) if p not in state.archived and p not in state.not_found)
     planned: dict[Period, bool] = {}
     for period in sorted(p for p in state.pending if first <= p <= last):  # type: ignore[operator]
