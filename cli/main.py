@@ -50,7 +50,8 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
     if repair and found.problems:
         shown = out if not as_json else output.console(sys.stderr)
         months = found.repair_months()  # only the periods a run repairs: none for a problem that needs a person
-        repaired = runner.execute(chosen, build_event(tuple(months), force=True), shown) if months else True
+        event = build_event(tuple(months), force=True, reports=tuple(found.repair_reports()))  # only the broken types
+        repaired = runner.execute(chosen, event, shown) if months else True
         output.print_manual(shown, found.problems)
         raise SystemExit(0 if repaired and all(p.repairable for p in found.problems) else FAILED)
     raise SystemExit(FAILED if found.problems else 0)

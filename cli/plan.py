@@ -17,8 +17,10 @@ class EventError(ValueError):
     """The flags do not make a valid event."""
 
 
-def build_event(months: tuple[str, ...] = (), first: str | None = None, last: str | None = None, force: bool = False) -> dict[str, Any]:
-    """The invocation event for the flags: explicit months, a range, or {} for the default plan."""
+def build_event(
+    months: tuple[str, ...] = (), first: str | None = None, last: str | None = None, force: bool = False, reports: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The invocation event for the flags: explicit months, a range, or {} for the default plan; of some report types only."""
     if months and (first or last):
         raise EventError("give either --months or --from/--to, not both")
     event: dict[str, Any] = {}
@@ -30,6 +32,8 @@ def build_event(months: tuple[str, ...] = (), first: str | None = None, last: st
         event["to"] = last
     if force:
         event["force"] = True
+    if reports:
+        event["reports"] = list(reports)
     validate(event)
     return event
 
@@ -57,7 +61,7 @@ def planned_months(target: Target, event: dict[str, Any], now: datetime | None =
     current = Month.of(moment)
     request = parse_event(event, current)
     env = target.environment()
-    reports = _reports(env)
+    reports = tuple(r for r in _reports(env) if request.reports is None or r.name in request.reports)
     if request.months is not None:
         return [(r.name, str(p.month)) for r in reports for p in plan_months(request, ArchiveState(), current, FIRST_MONTH, 0, report=r)]
     try:

@@ -45,6 +45,10 @@ class Audit:
         """The months of the forced run that repairs the repairable problems."""
         return event_months(self.problems)
 
+    def repair_reports(self) -> list[str]:
+        """The report types of the repairable problems: the forced run rewrites only these (`force` skips the shrink guard)."""
+        return sorted({str(p.report) for p in self.problems if p.repairable and p.report and p.month})
+
     def as_json(self) -> dict[str, Any]:
         """The `--json` document."""
         by_check = Counter(p.check for p in self.problems)

@@ -51,8 +51,9 @@ def test_local_verify_repair_reruns_the_broken_month(local, healthy: Healthy) ->
     healthy.replace(healthy.store.curated_key(Month(2024, 2)), rows="99")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 0, result.output
-    assert 'event {"months": ["2024-02"],"force": true}' in result.stdout
+    assert 'event {"months": ["2024-02"],"force": true,"reports": ["sales"]}' in result.stdout  # force for the broken type only
     assert "2024-02  archived" in result.stdout
+    assert "earnings 2024-02" not in result.stdout  # the shrink guard still protects the other types
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,8 @@ def test_verify_repair_leaves_a_partition_without_a_month_to_a_person(local, hea
     healthy.replace(healthy.store.curated_key(Month(2024, 2)), rows="99")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 1, result.output
-    assert 'event {"months": ["2024-02"],"force": true}' in result.stdout  # not 2018-01: a run cannot remove its partition
+    # not 2018-01: a run cannot remove its partition
+    assert 'event {"months": ["2024-02"],"force": true,"reports": ["sales"]}' in result.stdout
     assert "1 problem(s) need a person" in result.stdout
     command = f"glue delete-partition --database-name {healthy.database} --table-name {healthy.table} --partition-values 2018 01"
     assert command in result.stdout

@@ -27,8 +27,9 @@ def test_local_verify_repair_of_a_broken_year_runs_one_month_of_it(local, health
     healthy.replace(healthy.store_of("earnings_yearly").curated_key(Year(2023)), rows="99")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 0, result.output
-    assert 'event {"months": ["2023-01"],"force": true}' in result.stdout
+    assert 'event {"months": ["2023-01"],"force": true,"reports": ["earnings_yearly"]}' in result.stdout
     assert "earnings_yearly 2023  archived" in result.stdout
+    assert "sales 2023-01" not in result.stdout and "earnings 2023-01" not in result.stdout  # no other type forced
     assert invoke("verify", "--state-file", str(state)).exit_code == 0
 
 

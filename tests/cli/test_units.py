@@ -23,6 +23,9 @@ def test_build_event_from_flags() -> None:
     assert build_event() == {}
     assert build_event(("2024-01,2024-02", "2024-03"), force=True) == {"months": ["2024-01", "2024-02", "2024-03"], "force": True}
     assert build_event(first="2024-01") == {"from": "2024-01"}
+    assert build_event(("2024-01",), force=True, reports=("sales",)) == {"months": ["2024-01"], "force": True, "reports": ["sales"]}
+    with pytest.raises(EventError, match="unknown report type"):
+        build_event(reports=("sale",))
     with pytest.raises(EventError, match="2017-12"):
         build_event(("2017-12",))
 

@@ -40,6 +40,9 @@ def test_manual_events() -> None:
     )
     assert parse_event({"from": "2024-04"}, NOW).months == (Month(2024, 4), Month(2024, 5))
     assert parse_event({"force": True}, NOW) == Request(None, True)
+    event = {"months": ["2024-01"], "force": True, "reports": ["sales", "sales"]}
+    assert parse_event(event, NOW) == Request((Month(2024, 1),), True, ("sales",))
+    assert parse_event({"reports": ["earnings_yearly"]}, NOW) == Request(None, False, ("earnings_yearly",))
 
 
 @pytest.mark.parametrize(
@@ -56,6 +59,9 @@ def test_manual_events() -> None:
         ({"to": "2024-01"}, "'to' needs 'from'"),
         ({"months": ["2024-01"], "from": "2024-01"}, "not both"),
         ({"force": "yes"}, "force must be true or false"),
+        ({"reports": []}, "reports must be a non-empty list"),
+        ({"reports": "sales"}, "reports must be a non-empty list"),
+        ({"reports": ["sales", "refunds"]}, "unknown report type(s) ['refunds']"),
         ([1, 2], "JSON object"),
     ],
 )

@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from archiver.plan import InvalidEvent
 from archiver.report import RunFailedError
 from archiver.service import Clients
 from tests.unit.conftest import BUCKET, keys
@@ -73,3 +74,15 @@ def test_a_type_never_archived_refused_as_unknown_is_unsupported(
     assert keys(aws, "appstore/state/subscription/unsupported")
     assert {r["status"] for r in results if r["report"] == "sales"} == {"archived", "not_found"}
     assert MISSING in MONTHS
+
+
+def test_an_event_naming_report_types_runs_only_those(
+    run: Callable[..., dict[str, Any]], amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORTS", "sales,subscription")
+    results = run({"months": [MONTHS[-1]], "force": True, "reports": ["sales"]})["results"]
+    assert [(r["report"], r["status"]) for r in results] == [("sales", "archived")]  # force reaches sales only
+    assert amazon.calls["report"] == 1
+    with pytest.raises(InvalidEvent, match=r"reports: \['earnings'\] not among the function's REPORTS"):
+        run({"reports": ["earnings"]})
+    assert amazon.calls["report"] == 1  # refused before anything was asked

@@ -10,10 +10,10 @@ from itertools import chain
 
 from archiver.months import Month
 from archiver.periods import Period, between
-from archiver.reports import SALES, ReportType
+from archiver.reports import BY_NAME, SALES, ReportType
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
-MANUAL_KEYS = frozenset({"months", "from", "to", "force"})
+MANUAL_KEYS = frozenset({"months", "from", "to", "force", "reports"})
 # Each default run asks again the ceil(n/RECHECK_DAYS) not-found markers asked longest ago (and at least
 # RECHECK_MIN_AGE ago), so with a daily schedule every month marked "not found" is asked at least once a week.
 RECHECK_DAYS = 7
@@ -29,10 +29,11 @@ class InvalidEvent(ValueError):
 
 @dataclass(frozen=True)
 class Request:
-    """What an event asks for: explicit months, or None for the default plan."""
+    """What an event asks for: explicit months, or None for the default plan; of the named report types, or None for all."""
 
     months: tuple[Month, ...] | None
     force: bool = False
+    reports: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,15 @@ def _month(value: object, key: str, current: Month) -> Month:
     return month
 
 
+def _reports(value: object) -> tuple[str, ...]:
+    """The event's report types: a non-empty list of known names."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidEvent(f"reports must be a non-empty list of report type names, got {value!r}")
+    if unknown := sorted(set(value) - set(BY_NAME)):
+        raise InvalidEvent(f"reports: unknown report type(s) {unknown}; known: {list(BY_NAME)}")
+    return tuple(dict.fromkeys(value))
+
+
 def parse_event(event: object, current: Month) -> Request:
     """Validate an event before any side effect; the error names the offending value."""
     if event is None:
@@ -88,13 +98,14 @@ def parse_event(event: object, current: Month) -> Request:
     force = event.get("force", False)
     if not isinstance(force, bool):
         raise InvalidEvent(f"force must be true or false, got {force!r}")
+    reports = _reports(event["reports"]) if "reports" in event else None
     if "months" in event:
         if "from" in event or "to" in event:
             raise InvalidEvent("give either 'months' or 'from'/'to', not both")
         values = event["months"]
         if not isinstance(values, list) or not values:
             raise InvalidEvent(f"months must be a non-empty list of 'YYYY-MM', got {values!r}")
-        return Request(tuple(sorted({_month(v, "months", current) for v in values})), force)
+        return Request(tuple(sorted({_month(v, "months", current) for v in values})), force, reports)
     if "to" in event and "from" not in event:
         raise InvalidEvent("'to' needs 'from'")
     if "from" in event:
@@ -102,8 +113,8 @@ def parse_event(event: object, current: Month) -> Request:
         last = _month(event["to"], "to", current) if "to" in event else current
         if first > last:
             raise InvalidEvent(f"from {first} is after to {last}")
-        return Request(tuple(first.through(last)), force)
-    return Request(None, force)
+        return Request(tuple(first.through(last)), force, reports)
+    return Request(None, force, reports)
 
 
 def plan_months(

@@ -16,7 +16,7 @@ from archiver.catalog import Catalog
 from archiver.deadline import Deadline
 from archiver.months import Month
 from archiver.pipeline import Pipeline
-from archiver.plan import ArchiveState, PlannedMonth, Request, parse_event, plan_months
+from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
 from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
@@ -89,6 +89,15 @@ def prepare_part(report: ReportType, settings: Settings, clients: Clients, reque
     return Part(report, store, catalog, partitions, state, planned)
 
 
+def selected(reports: tuple[ReportType, ...], request: Request) -> tuple[ReportType, ...]:
+    """The report types the run archives: REPORTS, or those of them the event names (a type not in REPORTS is refused)."""
+    if request.reports is None:
+        return reports
+    if missing := [name for name in request.reports if name not in {r.name for r in reports}]:
+        raise InvalidEvent(f"reports: {missing} not among the function's REPORTS {[r.name for r in reports]}")
+    return tuple(r for r in reports if r.name in request.reports)
+
+
 def invoke(
     event: object,
     clients: Clients,
@@ -109,11 +118,12 @@ def invoke(
     if settings.start_month > current:
         raise ConfigError(f"START_MONTH {settings.start_month} is after the current UTC month {current}")
     request = parse_event(event, current)
+    chosen = selected(settings.reports, request)
     credentials = read_credentials(clients.secrets, settings.secret_id)
     require_versioning(clients.s3, settings)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
-    for report in settings.reports:
+    for report in chosen:
         try:
             parts.append(prepare_part(report, settings, clients, request, current, now))
         except Exception as exc:
