@@ -66,9 +66,12 @@ def test_a_refused_type_is_asked_again_after_a_week() -> None:
 
 def test_a_refused_type_has_one_result_naming_when_it_is_asked_again() -> None:
     store = ArchiveStore(None, BUCKET, "p/", "subscription")  # type: ignore[arg-type]
-    result = skipped(store, ArchiveState(unsupported=NOW), [PlannedMonth(Month(2024, 5), False), PlannedMonth(Month(2024, 4), False)])
+    result = skipped(store, ArchiveState(unsupported=NOW), [PlannedMonth(Month(2024, 5), False), PlannedMonth(Month(2024, 4), False)], NOW)
     assert (result.report, result.month, result.status) == ("subscription", "2024-05", "unsupported")
     assert result.error is not None and "asked again after 2024-05-17" in result.error
+    later = datetime(2024, 7, 2, tzinfo=UTC)
+    assert skipped(store, ArchiveState(unsupported=NOW), [], later).month == "2024-07"  # nothing planned: the current period
+    assert skipped(ArchiveStore(None, BUCKET, "p/", YEARLY), ArchiveState(unsupported=NOW), [], later).month == "2024"  # type: ignore[arg-type]
 
 
 def answer(status: int, text: str) -> requests.Response:

@@ -10,9 +10,11 @@ import pytest
 import requests
 import responses
 
+from archiver import pipeline
 from archiver.plan import InvalidEvent
-from archiver.report import RunFailedError
+from archiver.report import MonthResult, RunFailedError
 from archiver.service import Clients
+from archiver.store import ArchiveStore
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import REPORT_URL, FakeAppstore
 from tests.unit.test_handler import MISSING, MONTHS, emitted_metrics, run
@@ -86,3 +88,22 @@ def test_an_event_naming_report_types_runs_only_those(
     with pytest.raises(InvalidEvent, match=r"reports: \['earnings'\] not among the function's REPORTS"):
         run({"reports": ["earnings"]})
     assert amazon.calls["report"] == 1  # refused before anything was asked
+
+
+def test_only_an_answer_to_a_link_request_clears_the_unsupported_marker(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORTS", "sales,subscription")
+    aws.s3.put_object(Bucket=BUCKET, Key="appstore/state/subscription/unsupported.json", Body=b"{}")  # refused just now
+    real = pipeline.settle_pending
+
+    def settle(store: ArchiveStore, *args: Any) -> Any:
+        planned, results, unfinished = real(store, *args)
+        if store.report.name == "subscription":  # a transaction left unfinished: settling it asks nothing of the API
+            results.append(MonthResult("subscription", MONTHS[0], "archived", error="the partition could not be registered"))
+        return planned, results, unfinished
+
+    monkeypatch.setattr(pipeline, "settle_pending", settle)
+    with pytest.raises(RunFailedError, match="archived but incomplete"):
+        run()
+    assert keys(aws, "appstore/state/subscription/unsupported")  # still gated: the API was not asked

@@ -61,9 +61,10 @@ class Pipeline:
         possible = unsupported.may_be_unsupported(self.store, self.state)  # else a refusal as unknown is a failure
         gated = possible and unsupported.still_refused(self.state, self.now)
         if gated:
-            results.append(unsupported.skipped(self.store, self.state, planned))
+            results.append(unsupported.skipped(self.store, self.state, planned, self.now))
         for result in results:
             on_result(result)
+        asked = len(results)  # the results from here on answer this run's link requests
         for index, item in enumerate([] if gated else planned):
             if time_left() < margin:
                 result = self._defer(item)
@@ -79,7 +80,7 @@ class Pipeline:
             results.append(result)
             if result.status == "unsupported":
                 break
-        unsupported.served_again(self.store, self.state, results)
+        unsupported.served_again(self.store, self.state, results[asked:])
         return results
 
     def _register(self, month: Period) -> str:

@@ -10,6 +10,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from archiver.appstore import AppstoreError
+from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
@@ -37,11 +38,11 @@ def still_refused(state: ArchiveState, now: datetime) -> bool:
     return state.unsupported is not None and now - state.unsupported < ASK_AGAIN_AFTER
 
 
-def skipped(store: ArchiveStore, state: ArchiveState, planned: list[PlannedMonth]) -> MonthResult:
-    """The run's one result for a type refused less than a week ago: nothing asked."""
+def skipped(store: ArchiveStore, state: ArchiveState, planned: list[PlannedMonth], now: datetime) -> MonthResult:
+    """The run's one result for a type refused less than a week ago, naming its first planned period (or the current one)."""
     assert state.unsupported is not None
     again = (state.unsupported + ASK_AGAIN_AFTER).isoformat(timespec="seconds")
-    first = str(planned[0].month) if planned else ""
+    first = str(planned[0].month if planned else store.report.period_of(Month.of(now)))
     error = f"the API refused report type {store.report.name!r} as unknown on {state.unsupported.isoformat(timespec='seconds')}"
     return MonthResult(store.report.name, first, "unsupported", error=f"{error}; asked again after {again}")
 
@@ -56,8 +57,8 @@ def refused(store: ArchiveStore, item: PlannedMonth, exc: Exception, skipped: in
     return MonthResult(store.report.name, str(item.month), "unsupported", error=error)
 
 
-def served_again(store: ArchiveStore, state: ArchiveState, results: list[MonthResult]) -> None:
-    """Forget the type's `unsupported` marker once the API has answered it normally again."""
-    if state.unsupported is not None and any(r.status in ("archived", "unchanged", "not_found") for r in results):
+def served_again(store: ArchiveStore, state: ArchiveState, answered: list[MonthResult]) -> None:
+    """Forget the type's `unsupported` marker once the API has answered it normally again (`answered`: this run's requests only)."""
+    if state.unsupported is not None and any(r.status in ("archived", "unchanged", "not_found") for r in answered):
         with contextlib.suppress(Exception):  # a marker left behind only delays the next ask by up to a week
             store.clear_unsupported()
