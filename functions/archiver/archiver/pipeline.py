@@ -119,11 +119,7 @@ class Pipeline:
             view = self.store.month(month)
             curated_key = self.store.curated_key(month)
             if is_unchanged(view, fetched.sha256, item.force, fingerprint(self.store.report)):
-                self._register(month)
-                self._settle(item)
-                for old in self.superseded.pop(month, []):  # the pair agrees: the unfinished transaction is finished
-                    clear_intent(self.store, month, str(old["txn"]), old["version"])
-                facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256)
+                facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256, self._tidy(item))
                 return MonthResult(self.store.report.name, str(month), "unchanged", *facts)
             curated_path = Path(scratch) / "curated.gz"
             curated, kind = prepare(self.store, month, fetched, view, item.force, curated_path, self.max_bytes)
@@ -135,6 +131,19 @@ class Pipeline:
             errors = commit(self.store, write, previous, self._register, self._markers(month), self.superseded.get(month, []))
             done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
             return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
+
+    def _tidy(self, item: PlannedMonth) -> str | None:
+        """An unchanged month's partition and markers; their errors (its pair agrees: `unchanged`, incomplete, not failed)."""
+        what = "partition could not be registered"
+        try:
+            self._register(item.month)
+            what = "a marker could not be cleared"
+            self._settle(item)
+            for old in self.superseded.pop(item.month, []):  # the pair agrees: the unfinished transaction is finished
+                clear_intent(self.store, item.month, str(old["txn"]), old["version"])
+        except Exception as exc:  # the next run registers the partition, or finds the marker, again
+            return f"{what}: {type(exc).__name__}: {exc}"
+        return None
 
     def _fetch(self, item: PlannedMonth, spool: Path) -> Downloaded | None:
         """Download the month's report, with a fresh link for each retry; None if not found."""

@@ -1,4 +1,5 @@
-"""A report type refused as unknown: `unsupported` only for a type never archived that is not sales; else a failure."""
+"""Run contracts end to end: refusals as unknown (`unsupported` only for a type never archived that is not sales, else a
+failure), an event naming its report types, and an unchanged month whose housekeeping fails."""
 
 from __future__ import annotations
 
@@ -107,3 +108,21 @@ def test_only_an_answer_to_a_link_request_clears_the_unsupported_marker(
     with pytest.raises(RunFailedError, match="archived but incomplete"):
         run()
     assert keys(aws, "appstore/state/subscription/unsupported")  # still gated: the API was not asked
+
+
+def test_an_unchanged_month_whose_marker_cannot_be_cleared_is_unchanged_and_incomplete(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run()
+    month = MONTHS[-1]
+    aws.s3.put_object(Bucket=BUCKET, Key=f"appstore/state/sales/deferred/{month}.json", Body=b'{"force": false}')
+
+    def fail(*args: Any) -> None:
+        raise OSError("injected")
+
+    monkeypatch.setattr(ArchiveStore, "clear_marker", fail)
+    capsys.readouterr()
+    with pytest.raises(RunFailedError, match=rf"archived but incomplete .*{month}: a marker could not be cleared: OSError"):
+        run({"months": [month]})
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["MonthsUnchanged"] == 1 and metrics["MonthsIncomplete"] == 1 and metrics["MonthsFailed"] == 0
