@@ -8,7 +8,7 @@ from archiver.convert import CuratedDialect
 from archiver.reports import JSON_COLUMNS
 from cli.archive import ReportArchive
 from cli.checks import Problem
-from cli.fixes import TABLE
+from cli.fixes import TABLE, Fixes
 
 SERDE_KEYS = {"separatorChar": CuratedDialect.delimiter, "quoteChar": CuratedDialect.quotechar, "escapeChar": CuratedDialect.escapechar}
 OPENCSV_DEFAULTS = {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}  # what OpenCSVSerDe uses when unset
@@ -45,3 +45,17 @@ def _table_problems(part: ReportArchive) -> list[Problem]:
     if view.columns != list(JSON_COLUMNS):
         found.append(Problem("table", f"table {view.name} columns {view.columns} are not {list(JSON_COLUMNS)}", report=name))
     return found
+
+
+def check_odd_partitions(part: ReportArchive, fixes: Fixes) -> list[Problem]:
+    """Partitions whose values name no period as the function writes them (`month=3`, `month=13`): a person removes them."""
+    view = part.table
+    return [
+        Problem(
+            "partition",
+            f"partition {'/'.join(values)} in {view.name} names no period as the archive writes it (at {location})",
+            report=part.report.name,
+            action=fixes.delete_partition(view.name, values),
+        )
+        for values, location in sorted(view.odd.items())
+    ]

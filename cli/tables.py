@@ -21,6 +21,7 @@ class TableView:
     table: dict[str, Any] | None
     partitions: dict[Period, str] = field(default_factory=dict)  # period -> location
     error: str | None = None
+    odd: dict[tuple[str, ...], str] = field(default_factory=dict)  # values that name no period as the layout writes it -> location
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -40,9 +41,15 @@ def read_table(glue: Any, target: Target, report: ReportType) -> TableView:
     except CatalogError as exc:
         return TableView(name, None, error=str(exc))
     partitions: dict[Period, str] = {}
+    odd: dict[tuple[str, ...], str] = {}
     for values, location in found.items():
         try:
-            partitions[report.parse_period("-".join(values))] = location
-        except ValueError:  # a partition such as month=13 is no period of the layout
+            period = report.parse_period("-".join(values))
+        except ValueError:  # month=13, or a year that is no number: no period of the layout
+            odd[tuple(values)] = location
             continue
-    return TableView(name, table, partitions)
+        if tuple(report.partition_values(period)) == tuple(values):
+            partitions[period] = location
+        else:  # ('2024', '3') beside ('2024', '03'): Athena would read the same files twice
+            odd[tuple(values)] = location
+    return TableView(name, table, partitions, odd=odd)

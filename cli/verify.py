@@ -14,7 +14,7 @@ from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
 from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
 from cli.curated import check_curated
 from cli.fixes import Fixes
-from cli.tablechecks import check_table
+from cli.tablechecks import check_odd_partitions, check_table
 from cli.target import Target
 
 
@@ -84,6 +84,7 @@ def audit(target: Target, reports: tuple[ReportType, ...], archive: Archive | No
         per_period = list(pool.map(lambda job: audit_period(s3, job[0], job[1], fixes), work))
     problems = [
         *(p for part in archive.reports.values() for p in check_table(part)),
+        *(p for part in archive.reports.values() for p in check_odd_partitions(part, fixes)),
         *(p for found in per_period for p in found),
         *check_stray(archive.stray, fixes),
         *check_uploads(archive.uploads, fixes),

@@ -114,6 +114,16 @@ def partition_without_month(a: Healthy) -> None:
     )
 
 
+def partition_not_as_written(a: Healthy) -> None:
+    """('2024', '2') beside ('2024', '02'), both at February's files: Athena would count February twice."""
+    descriptor = a.glue.get_table(DatabaseName=a.database, Name=a.table)["Table"]["StorageDescriptor"]
+    a.glue.create_partition(
+        DatabaseName=a.database,
+        TableName=a.table,
+        PartitionInput={"Values": ["2024", "2"], "StorageDescriptor": {**descriptor, "Location": a.store.location(FEB)}},
+    )
+
+
 def pending_marker(a: Healthy) -> None:
     a.marker("pending", FEB)
 
@@ -148,6 +158,7 @@ DAMAGE: list[tuple[Callable[[Healthy], None], str, str | None, str]] = [
     (partition_missing, "partition", "2024-02", "no Glue partition"),
     (partition_elsewhere, "partition", "2024-02", "points at s3://"),
     (partition_without_month, "partition", "2023-06", "not archived"),
+    (partition_not_as_written, "partition", None, "names no period as the archive writes it"),
     (pending_marker, "pending", "2024-02", "did not finish"),
     (stray_key, "stray", None, "outside the archive's layout"),
     (open_upload, "upload", None, "incomplete multipart upload"),
@@ -162,7 +173,7 @@ def test_each_damage_is_one_problem(local, healthy: Healthy, damage, check: str,
     code, report = verify(state)
     assert code == 1
     checks = check.split("+")  # a changed raw object also means the curated one was not made from it
-    named = "sales" if month or check == "table" else None
+    named = "sales" if month or check in ("table", "partition") else None
     assert [(p["check"], p["report"], p["month"]) for p in report["problems"]] == [(c, named, month) for c in checks], report["problems"]
     assert words in report["problems"][0]["message"]
     assert report["summary"] == dict.fromkeys(checks, 1)
