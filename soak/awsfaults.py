@@ -28,6 +28,7 @@ class AwsFaults:
         self._plan: AwsPlan | None = None
         self._rng = random.Random(0)
         self._calls: Counter[str] = Counter()
+        self.seen: Counter[str] = Counter()  # every call of the soak by operation (armed or not), to show what was exercised
 
     def arm(self, plan: AwsPlan, rng: random.Random) -> None:
         """Apply `plan` to the calls from now on, counting the n-th call of each operation from one."""
@@ -44,6 +45,7 @@ class AwsFaults:
         if not (call.operation.startswith("glue.") or (call.operation.startswith("s3.") and call.bucket == self.bucket)):
             return None
         with self._lock:
+            self.seen[call.operation] += 1
             plan = self._plan
             if plan is None:
                 return None

@@ -112,4 +112,6 @@ def read_output(out: Path, ended: Ended) -> Outcome:
                     outcome.metrics[metric["Name"]] = outcome.metrics.get(metric["Name"], 0) + total
         elif "month" in doc and "status" in doc:
             outcome.results.append(doc)
+        elif "month" in doc and "transaction" in doc:
+            outcome.settled.append(str(doc["transaction"]))
     return outcome
