@@ -12,6 +12,7 @@ from pathlib import Path
 
 from archiver.months import Month
 from archiver.objects import TXN, UnknownOutcome, abort_uploads, put_file, remove_versions
+from archiver.recurate import made_from, recurate
 from archiver.store import ArchiveStore
 
 Register = Callable[[Month], object]
@@ -97,9 +98,8 @@ def recover(store: ArchiveStore, month: Month, register: Register, markers: Iter
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
-        curated = store.current(curated_key)
-        if curated is None or curated.metadata.get(TXN) != txn:
-            return "refetch", marker  # committed, but the curated object is not this transaction's: fetch the month again
+        if not made_from(store.current(curated_key), raw):  # its curated version was rolled back: made again from the raw object
+            recurate(store, raw, curated_key, txn)
         errors = finish(store, month, raw_key, register, markers, marker)
         if errors:
             raise RuntimeError("; ".join(errors))
