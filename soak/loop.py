@@ -56,7 +56,7 @@ class Soak:
         self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
         self.moto = MotoServer().start()
         self.stack = LocalStack(self.moto.url, prefix=PREFIX)
-        self.faults = AwsFaults(BUCKET)
+        self.faults = AwsFaults(BUCKET, PREFIX)
         self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
         self.layout = Layout(BUCKET, PREFIX)
         self.draw = Draw(seed, self.months, schedule_event(), harsh)
@@ -73,6 +73,7 @@ class Soak:
             "SOAK_BROKEN": broken or "",
         }
         self.host = FunctionHost(env)
+        self.faults.kill = self.host.kill_running
         self.scratch = tempfile.TemporaryDirectory(prefix="soak-")
         self.totals = Totals()
         self.seen: set[Violation] = set()
@@ -124,6 +125,11 @@ class Soak:
             expiry.cancel()
         self.faults.disarm()
         aws = self.proxy.reset_counts()
+        if self.faults.killed_on:  # the call a drawn kill answered is the kill, not a fault
+            aws[self.faults.killed_on] -= 1
+            operation, key, when = plan.aws.kill_on or ("", "", "")
+            self.totals.exercised[f"killed {when} sending {operation} {PREFIX}{key}"] += 1
+            self.faults.killed_on = None
         outcome = read_output(out, ended)
         outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
         outcome.faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
