@@ -48,8 +48,9 @@ def lines(exercised: Counter[str], operations: Counter[str], calls: Counter[str]
     out.append(f"  multipart uploads completed: {calls['s3.CompleteMultipartUpload']} (of {calls['s3.PutObject']} PutObject calls)")
     for call in UNACKED_CALLS:
         out.append(f"  committed but unacknowledged {call[3:]}: {operations[f'{call} unacked']}")
-    never = sorted({op for op in calls if op.startswith(("s3.", "glue."))} - {key.partition(" ")[0] for key in operations})
+    faulted = {key.partition(" ")[0] for key, n in operations.items() if n > 0}
+    never = sorted({op for op in calls if op.startswith(("s3.", "glue."))} - faulted)
     if never:
         out.append(f"  operations called but never faulted: {', '.join(never)}")
-    out.append("  AWS faults by operation: " + ", ".join(f"{k} {n}" for k, n in sorted(operations.items())))
+    out.append("  AWS faults by operation: " + ", ".join(f"{k} {n}" for k, n in sorted(operations.items()) if n > 0))
     return ["exercised:", *out]

@@ -24,11 +24,15 @@ S3_OPERATIONS = (
     "AbortMultipartUpload",
     "DeleteObject",
     "DeleteObjectVersion",
+    "ListObjectVersions",
+    "ListMultipartUploads",
 )
 GLUE_OPERATIONS = ("GetTable", "GetPartitions", "GetPartition", "CreatePartition", "UpdatePartition", "BatchCreatePartition")
 UPLOADS = ("s3.PutObject", "s3.CreateMultipartUpload", "s3.UploadPart", "s3.CompleteMultipartUpload")
 OPERATIONS = tuple(f"s3.{op}" for op in S3_OPERATIONS) + tuple(f"glue.{op}" for op in GLUE_OPERATIONS)
 AWS_KINDS = ("500", "SlowDown", "reset", "unacked")
+# The writes whose lost answer the month transaction must resolve by reading back: drawn unacknowledged more often.
+UNACKED_TARGETS = ("s3.PutObject", "s3.CompleteMultipartUpload", "s3.DeleteObjectVersion", "s3.DeleteObject")
 # Kill the run as it sends one of these calls (operation, key under the prefix, before or after S3 has it): the
 # transaction's stages, which a kill at a random moment rarely hits.
 KILL_POINTS = (
@@ -188,4 +192,6 @@ class Draw:
         rate = rng.choices((0.0, 0.02, 0.05, 0.12), (0.3, 0.3, 0.25, 0.15))[0]
         targeted = tuple((rng.choice(OPERATIONS), rng.randint(1, 3), kind()) for _ in range(rng.choice((0, 1, 1, 2))))
         persistent = (rng.choice((*OPERATIONS, "s3.uploads")), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
+        if rng.random() < 0.3:  # one of the transaction's writes committed but unacknowledged
+            targeted += ((rng.choice(UNACKED_TARGETS), rng.randint(1, 3), "unacked"),)
         return AwsPlan(rate, targeted, persistent, rng.choice(("", "/raw/")))
