@@ -53,7 +53,7 @@ class Local:
             self.server = MotoServer().start()
         self.close_stack()
         self.server.reset()
-        stack = LocalStack(self.server.url)
+        stack = LocalStack(self.server.url, reports="sales")
         if files:
             stack.emulator.stop()
             stack.emulator = FileEmulator(stack.clients.s3, files).start()

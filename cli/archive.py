@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.catalog import Catalog
 from archiver.months import Month
 from archiver.store import ArchiveStore
+from cli.otherkeys import is_other_report_key
 
 if TYPE_CHECKING:
     from cli.target import Target
@@ -107,6 +108,8 @@ def read_archive(target: Target) -> Archive:
     stray: list[Item] = []
     for item in _items(s3, target.bucket, target.prefix):
         kind = layout.classify(item.key)
+        if kind is None and is_other_report_key(target.prefix, item.key):
+            continue  # another report type's key (this audit covers sales)
         if kind is None:
             stray.append(item)
             continue

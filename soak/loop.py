@@ -55,7 +55,7 @@ class Soak:
         self.current = Month.of(datetime.now(UTC))
         self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
         self.moto = MotoServer().start()
-        self.stack = LocalStack(self.moto.url, prefix=PREFIX)
+        self.stack = LocalStack(self.moto.url, prefix=PREFIX, reports="sales")  # the soak checks the sales invariants
         self.faults = AwsFaults(BUCKET, PREFIX)
         self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
         self.layout = Layout(BUCKET, PREFIX)

@@ -1,4 +1,4 @@
-"""Lambda entry point: archive Appstore sales reports (scheduled daily, or on demand)."""
+"""Lambda entry point: archive Appstore reports of every selected type (scheduled daily, or on demand)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from archiver.report import MonthResult, add_month_metrics, add_run_metrics, log_month, payload, raise_if_failed
+from archiver.report import MonthResult, add_month_metrics, add_report_dimension, add_run_metrics, log_month, payload, raise_if_failed
 from archiver.service import Clients, invoke
 
 logger = Logger()
@@ -46,6 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         finished.append(result)
         log_month(logger, result)
         add_month_metrics(metrics, result)
+        add_report_dimension(metrics, result)  # the same data points also count per report type
         metrics.flush_metrics()  # never empty here: the month's status metric was just added
 
     try:

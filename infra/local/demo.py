@@ -27,7 +27,7 @@ from infra.local.progress import RunOutput
 from infra.local.stack import LocalStack, MotoServer
 from infra.local.state import STATE_FILE
 
-SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "deferred": ">"}
+SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "deferred": ">", "unsupported": "?"}
 REVENUE = "Revenue and earnings by app and currency per month"
 UNITS = "Units by country per month"
 TYPED_VIEW = "Create the typed sales view"
@@ -39,6 +39,24 @@ PER_CURRENCY = (
     "SELECT year, month, marketplace_currency, count(*), sum(try_cast(sales_price AS decimal(18, 6))) FROM sales GROUP BY 1, 2, 3"
 )
 FIRST_MONTH = "2018-01"  # the first month with sales reports
+# One query per schema-free report type: values read by the header name the (illustrative) emulator file serves.
+TYPE_QUERIES = (
+    (
+        "earnings",
+        "SELECT year, month, element_at(fields, 'Marketplace') AS marketplace, element_at(fields, 'Payment Amount') AS payment,"
+        " element_at(fields, 'Payment Status') AS status FROM sales_earnings ORDER BY year DESC, month DESC, line LIMIT 6",
+    ),
+    (
+        "earnings_yearly",
+        "SELECT year, section, count(*) AS rows, min(element_at(fields, 'Payment Amount')) AS a_payment"
+        " FROM sales_earnings_yearly GROUP BY year, section ORDER BY year, min(line)",
+    ),
+    (
+        "subscription",
+        "SELECT year, month, element_at(fields, 'Subscription SKU') AS sku, sum(CAST(element_at(fields, 'Started') AS integer)) AS started"
+        " FROM sales_subscription GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2 DESC, 3 LIMIT 6",
+    ),
+)
 
 
 def section(title: str) -> None:
@@ -72,10 +90,12 @@ class Demo:
         except Exception:
             self.print_metrics(mark)
             raise
-        months = sorted(r["month"] for r in results)
-        span = f" ({months[0]} … {months[-1]})" if months else ""
-        summary = ", ".join(f"{n} {status}" for status, n in Counter(r["status"] for r in results).most_common())
-        print(f"  {len(results)} months{span} in {time.monotonic() - started:.1f} s: {summary or 'nothing to do'}")
+        print(f"  {len(results)} results in {time.monotonic() - started:.1f} s:")
+        for report in dict.fromkeys(r["report"] for r in results):
+            mine = [r for r in results if r["report"] == report]
+            periods = sorted(r["month"] for r in mine)
+            summary = ", ".join(f"{n} {status}" for status, n in Counter(r["status"] for r in mine).most_common())
+            print(f"    {report:<16} {len(mine):>3} periods ({periods[0]} … {periods[-1]}): {summary}")
         self.print_metrics(mark)
         drift = sorted({c for r in results for c in r["unknown_columns"]})
         if drift:
@@ -90,8 +110,8 @@ class Demo:
         print("  EMF metrics:", " ".join(f"{name}={value:g}" for name, value in metrics.items()) or "(none)")
 
     def month_grid(self, results: list[dict[str, Any]]) -> None:
-        """One line per year, one cell per month."""
-        by_month = {r["month"]: SYMBOLS[r["status"]] for r in results}
+        """One line per year, one cell per month (sales)."""
+        by_month = {r["month"]: SYMBOLS[r["status"]] for r in results if r["report"] == "sales"}
         print("\n        " + " ".join(calendar.month_abbr[m] for m in range(1, 13)))
         for year in sorted({int(m[:4]) for m in by_month}):
             print(f"  {year}  " + " ".join(f" {by_month.get(f'{year}-{m:02d}', ' ')} " for m in range(1, 13)).rstrip())
@@ -148,6 +168,9 @@ class Demo:
             print(indent(format_table(result.columns, rows, max_rows=limit)))
         print(f"\n  -- {PER_YEAR}")
         print(indent(format_table(*athena.query(PER_YEAR))))
+        for report, sql in TYPE_QUERIES:
+            print(f"\n  -- {report} (schema-free JSON Lines; the emulator's file is an illustration): {sql}")
+            print(indent(format_table(*athena.query(sql), max_rows=8)))
 
     def local_athena(self) -> LocalAthena:
         """The Athena stand-in, refreshed to the partitions registered now."""
@@ -190,6 +213,7 @@ def demo(stack: LocalStack, started: float) -> None:
     env = stack.env
     current = time.strftime("%Y-%m", time.gmtime())
     print("Appstore sales archive: local demo (no AWS account, no Amazon developer account)")
+    print(f"  report types             {env['REPORTS']}")
     print(f"  local AWS (moto server)  {stack.endpoint}   S3, Glue, Secrets Manager; resources from template.yaml")
     print(f"  Appstore API emulator    {stack.emulator.base_url}   token, report links, presigned downloads")
     print(f"  archive                  s3://{BUCKET}/{env['ARCHIVE_PREFIX']}   Glue table {DATABASE}.{TABLE}")
@@ -210,12 +234,12 @@ def show_runs(d: Demo) -> None:
     d.month_grid(first)
     d.s3_layout()
     d.partitions()
-    archived = sorted(r["month"] for r in first if r["status"] == "archived")
+    archived = sorted(r["month"] for r in first if r["status"] == "archived" and r["report"] == "sales")
     d.queries(archived[-2:])
     before = d.versions()
     second = d.run("Run 2: the next day; nothing changed at Amazon, only the lookback months are asked again")
     no_rewrites(before, d.versions())
-    asked = sorted(r["month"] for r in second)
+    asked = sorted(r["month"] for r in second if r["report"] == "sales")
     restated = asked[-2] if len(asked) > 1 else asked[-1]  # the previous month, as Amazon restates it
     year, month = map(int, restated.split("-"))
     old = d.currency_totals(restated)
@@ -242,6 +266,11 @@ def start_month(text: str) -> str:
     return text
 
 
+def default_start() -> str:
+    """January two years back: three report types at 3 link requests a second keep the demo under a minute."""
+    return f"{time.gmtime().tm_year - 2:04d}-01"
+
+
 def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     """SIGTERM stops the demo as Ctrl-C does, so the servers are stopped and the state file removed."""
     raise KeyboardInterrupt
@@ -257,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "--start-month",
         type=start_month,
         metavar="YYYY-MM",
-        help="first month to backfill, 2018-01 or later (default: StartMonth)",
+        help="first month to backfill, 2018-01 or later (default: January two years back)",
     )
     parser.add_argument(
         "--state-file", type=Path, default=STATE_FILE, help=f"with --keep-running: where (default: {STATE_FILE.name} in .demo/)"
@@ -268,10 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     server, stack = MotoServer(), None
     try:
         server.start()
-        stack = LocalStack(server.url)
+        stack = LocalStack(server.url)  # every report type (the template's REPORTS)
         stack.env["POWERTOOLS_LOG_LEVEL"] = "INFO"  # the handler's per-month log lines become the progress lines
-        if args.start_month:
-            stack.env["START_MONTH"] = args.start_month
+        stack.env["START_MONTH"] = args.start_month or default_start()
         demo(stack, started)
         if args.keep_running:
             section("The stack keeps running; Ctrl-C stops it")

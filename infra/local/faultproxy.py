@@ -80,7 +80,7 @@ class FaultProxy(LoopbackServer):
                 call = name_call(self.command, self.path, dict(self.headers.items()))
                 decision = proxy.decide(call)
                 with proxy.lock:
-                    forwarded = decision is None or decision == UNACKED or isinstance(decision, AfterCommit)
+                    forwarded = decision is None or decision == UNACKED  # AfterCommit is forwarded too, but counted as injected
                     (proxy.forwarded if forwarded else proxy.injected).append((self.command, self.path))
                     if decision is not None:
                         kind = (

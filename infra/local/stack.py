@@ -119,7 +119,8 @@ def schedule_event(function: str = "ArchiverFunction") -> Any:
 class LocalStack:
     """Provisioned local AWS plus a running emulator; `invoke()` runs the real handler."""
 
-    def __init__(self, endpoint: str, prefix: str = PREFIX, **emulator_options: Any) -> None:
+    def __init__(self, endpoint: str, prefix: str = PREFIX, reports: str | None = None, **emulator_options: Any) -> None:
+        """Provision and start; `reports` overrides the template's REPORTS (all types) in the function's environment."""
         _import_function_code()
         from archiver.service import Clients
 
@@ -137,6 +138,8 @@ class LocalStack:
             "APPSTORE_REPORT_URL": self.emulator.report_url,
             "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
         }
+        if reports is not None:
+            self.env["REPORTS"] = reports
 
     def invoke(self, event: Any = None, timeout: float = 900.0) -> dict[str, Any]:
         """Invoke the handler as the daily schedule does (the template's schedule `Input`), or with a manual event."""

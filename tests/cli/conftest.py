@@ -39,7 +39,7 @@ def local(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.delenv("APPSTORE_ARCHIVE_STATE", raising=False)
     try:
-        with LocalStack(moto_url) as stack:
+        with LocalStack(moto_url, reports="sales") as stack:  # the CLI commands are about sales
             state = {
                 "version": 1,
                 "pid": os.getpid(),

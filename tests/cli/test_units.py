@@ -9,6 +9,7 @@ import pytest
 from archiver.months import Month
 from archiver.store import ArchiveStore
 from cli.archive import Item, Layout, MonthRecord
+from cli.otherkeys import is_other_report_key
 from cli.plan import EventError, build_event
 from cli.status import state_of
 from cli.target import TargetError, prefix_of
@@ -59,3 +60,31 @@ def test_state_precedence() -> None:
     assert state_of(MonthRecord(Month(2024, 1), raw=[Item("raw", 1, late)], quarantine=[Item("q", 1, early)])) == "archived"
     assert state_of(MonthRecord(Month(2024, 1), markers={"not_found": raw})) == "not_found"
     assert state_of(MonthRecord(Month(2024, 1), raw=[raw], markers={"deferred": raw})) == "deferred"
+
+
+def test_other_report_types_keys_are_not_stray() -> None:
+    sha = "ab" * 32
+    for key in (
+        "p/raw/earnings/year=2024/month=02/earnings.csv.gz",
+        "p/earnings/year=2024/month=02/earnings_2024_02.json.gz",
+        "p/raw/earnings_yearly/year=2023/earnings_2023.zip",
+        "p/earnings_yearly/year=2023/earnings_yearly_2023.json.gz",
+        "p/subscription/year=2024/month=02/subscription_2024_02.json.gz",
+        "p/state/earnings/not_found/2024-02.json",
+        "p/state/earnings_yearly/pending/2023.json",
+        "p/state/subscription/unsupported.json",
+        "p/state/sales/unsupported.json",
+        f"p/quarantine/earnings/year=2024/month=02/{sha}-earnings.csv",
+        f"p/quarantine/earnings_yearly/year=2023/{sha}-e.zip",
+    ):
+        assert is_other_report_key("p/", key), key
+    for stray in (
+        "p/earnings/year=2024/month=02/earnings_2024_03.json.gz",
+        "p/earnings_yearly/year=2023/month=01/earnings_yearly_2023.json.gz",
+        "p/state/earnings_yearly/pending/2023-01.json",
+        "p/state/earnings/other/2024-02.json",
+        "p/raw/sales/year=2024/month=13/x",
+        "p/quarantine/earnings/year=2024/month=02/not-a-sha.csv",
+        "p/subscriptions/year=2024/month=02/x",
+    ):
+        assert not is_other_report_key("p/", stray), stray

@@ -32,14 +32,25 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_server
 
 
-@pytest.fixture
-def stack(moto_server: str) -> Iterator[LocalStack]:
+def _fresh_stack(moto_server: str, reports: str | None) -> Iterator[LocalStack]:
     """A freshly reset moto server, provisioned from template.yaml, with a running Appstore API emulator."""
     saved = dict(os.environ)
     requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
     try:
-        with LocalStack(moto_server) as local:
+        with LocalStack(moto_server, reports=reports) as local:
             yield local
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture
+def stack(moto_server: str) -> Iterator[LocalStack]:
+    """The local stack archiving `sales` only (REPORTS=sales): the sales tests count and assert every result of a run."""
+    yield from _fresh_stack(moto_server, "sales")
+
+
+@pytest.fixture
+def every_report_stack(moto_server: str) -> Iterator[LocalStack]:
+    """The local stack with the template's REPORTS: every report type."""
+    yield from _fresh_stack(moto_server, None)

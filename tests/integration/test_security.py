@@ -29,6 +29,7 @@ import app
 from archiver import appstore, service
 from archiver.months import Month
 from archiver.pipeline import Pipeline
+from archiver.reports import REPORT_TYPES
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from infra.local.stack import BUCKET, DATABASE, FUNCTION_DIR, SECRET, TABLE, LocalStack
 from infra.template.load import Context, load_template, resource
@@ -278,7 +279,8 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
     policies = context.resolve(resource(context.template, "ArchiverFunction")["Properties"]["Policies"])
     statements = [s for policy in policies if isinstance(policy, dict) for s in policy["Statement"]]
     assert statements
-    database, table = context.ref("GlueDatabase"), context.ref("SalesTable")
+    database = context.ref("GlueDatabase")
+    tables = [context.ref(name) for name in ("SalesTable", "EarningsTable", "EarningsYearlyTable", "SubscriptionTable")]
     for statement in statements:
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
@@ -286,10 +288,11 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
         assert all("*" not in action.split(":", 1)[0] and action.split(":", 1)[1] != "*" for action in actions), statement
         for arn in resources:
             assert arn != "*" and not arn.endswith(":*"), statement
-            scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", f":table/{database}/{table}", ":catalog")
+            scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", *(f":table/{database}/{t}" for t in tables), ":catalog")
             assert any(arn.endswith(end) or f"{end}/" in arn for end in scoped), arn
         if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
-            assert resources == [f"arn:aws:s3:::{BUCKET}/appstore/sales/*", f"arn:aws:s3:::{BUCKET}/appstore/state/sales/pending/*"]
+            curated = [f"arn:aws:s3:::{BUCKET}/appstore/{report.name}/*" for report in REPORT_TYPES]
+            assert resources == [*curated, *(f"arn:aws:s3:::{BUCKET}/appstore/state/{r.name}/pending/*" for r in REPORT_TYPES)]
         elif set(actions) <= {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}:
             assert resources == [f"arn:aws:s3:::{BUCKET}"]
         elif any(a.startswith("s3:") for a in actions):

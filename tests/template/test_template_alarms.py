@@ -22,6 +22,7 @@ METRIC_NAMES: list[str] = [
     "RowsArchived",
     "SchemaDrift",
     "MonthsIncomplete",
+    "ReportsUnsupported",
     "RunSucceeded",
     "RunFailed",
 ]

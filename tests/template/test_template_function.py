@@ -314,7 +314,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     assert as_list(rollback[0]["Action"]) == ["s3:DeleteObjectVersion"]
     assert as_list(rollback[0]["Resource"]) == [
         *(f"arn:aws:s3:::{bucket}/{prefix}{r.name}/*" for r in REPORT_TYPES),
-        f"arn:aws:s3:::{bucket}/{prefix}state/sales/pending/*",
+        *(f"arn:aws:s3:::{bucket}/{prefix}state/{r.name}/pending/*" for r in REPORT_TYPES),
     ]
 
     (versions,) = [s for s in statements.values() if "s3:ListBucketVersions" in as_list(s["Action"])]
@@ -347,7 +347,7 @@ def test_translated_role_carries_the_same_scoped_statements(
     }
     bucket = PHYSICAL_IDS["ArchiveBucket"]
     curated = {f"arn:aws:s3:::{bucket}/appstore/{r.name}/*" for r in REPORT_TYPES}
-    pending = f"arn:aws:s3:::{bucket}/appstore/state/sales/pending/*"
-    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", *curated, pending}
+    pending = {f"arn:aws:s3:::{bucket}/appstore/state/{r.name}/pending/*" for r in REPORT_TYPES}
+    assert s3_resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/appstore/*", *curated, *pending}
     send = [s for s in statements if as_list(s["Action"]) == ["sqs:SendMessage"]]
     assert [s["Resource"] for s in send] == ["arn:aws:sqs:us-east-1:123456789012:invoke-failures"]

@@ -10,7 +10,7 @@ import pytest
 
 from archiver import schema
 from archiver.convert import CuratedDialect
-from archiver.reports import BY_NAME, JSON_COLUMNS
+from archiver.reports import BY_NAME, JSON_COLUMNS, REPORT_TYPES
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -87,8 +87,10 @@ def test_archive_bucket_lifecycle_and_logging(template: dict[str, Any]) -> None:
     bucket = resource(template, "ArchiveBucket")
     assert bucket["Condition"] == "CreateBucket"
     rules = lifecycle_rules(bucket)
-    noncurrent = [rule["NoncurrentVersionExpiration"] for rule in rules if "NoncurrentVersionExpiration" in rule]
-    assert noncurrent == [{"NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}}]
+    noncurrent = {rule["Prefix"]["Fn::Sub"]: rule["NoncurrentVersionExpiration"] for rule in rules if "NoncurrentVersionExpiration" in rule}
+    derived = [f"${{ArchivePrefix}}{report.name}/" for report in REPORT_TYPES] + ["${ArchivePrefix}state/"]
+    # Only derived objects' old versions expire: what Amazon served (raw/, quarantine/) is kept for good.
+    assert noncurrent == {key: {"NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}} for key in derived}
     assert not any("ExpirationInDays" in rule for rule in rules), "the archive itself never expires"
     logging = bucket["Properties"]["LoggingConfiguration"]
     assert logging["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}

@@ -52,8 +52,8 @@ def aws(provisioned: tuple[Clients, dict[str, str]]) -> Clients:
 
 @pytest.fixture
 def env(provisioned: tuple[Clients, dict[str, str]]) -> dict[str, str]:
-    """The function's environment exactly as the template sets it, with the Appstore URLs pointed at the mock."""
-    return {**provisioned[1], "APPSTORE_TOKEN_URL": TOKEN_URL, "APPSTORE_REPORT_URL": REPORT_URL}
+    """The function's environment as the template sets it, with the Appstore URLs pointed at the mock, archiving `sales` only."""
+    return {**provisioned[1], "APPSTORE_TOKEN_URL": TOKEN_URL, "APPSTORE_REPORT_URL": REPORT_URL, "REPORTS": "sales"}
 
 
 @pytest.fixture

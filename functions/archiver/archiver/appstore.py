@@ -12,9 +12,20 @@ import requests
 
 from archiver.deadline import NO_DEADLINE, Deadline
 from archiver.months import Month
+from archiver.periods import Period
+from archiver.reports import ReportType
 from archiver.retry import MAX_RETRY_AFTER, retrying_session
 
-__all__ = ["MAX_RETRY_AFTER", "AppstoreClient", "AppstoreError", "Credentials", "CredentialsError", "RateLimiter", "retrying_session"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "AppstoreClient",
+    "AppstoreError",
+    "Credentials",
+    "CredentialsError",
+    "RateLimiter",
+    "ReportUnsupported",
+    "retrying_session",
+]
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 TOKEN_MARGIN = 300.0  # refresh a cached token this long before it expires
 # Report-link requests per second: under Amazon's ~3/s, so that latency jitter never lands a 4th request
@@ -24,6 +35,10 @@ REPORT_RATE = 2.8
 
 class AppstoreError(RuntimeError):
     """The Appstore API refused or failed a request."""
+
+
+class ReportUnsupported(AppstoreError):
+    """The API refuses the report type as unknown (400 `Unable to fetch the request scope`, or 'not supported')."""
 
 
 class CredentialsError(AppstoreError):
@@ -118,9 +133,13 @@ class AppstoreClient:
         _TOKEN_CACHE[self._key] = token
         return token.value
 
-    def report_link(self, report: str, month: Month) -> str | None:
-        """The presigned download URL of a month's report, or None when there is no report."""
-        url = f"{self._report_url}/{report}/{month.year}/{month.month}"
+    def report_link(self, report: ReportType | str, month: Period) -> str | None:
+        """The presigned download URL of a period's report, or None when there is no report."""
+        if isinstance(report, ReportType):
+            path, report = report.link_path(month), report.name
+        else:
+            path = f"{report}/{month.year}/{month.month}" if isinstance(month, Month) else f"{report}/{month.year}"
+        url = f"{self._report_url}/{path}"
         for attempt in range(2):
             self._limiter.wait()
             headers = {"Authorization": f"Bearer {self.token(refresh=attempt > 0)}"}
@@ -151,17 +170,18 @@ def _token_error(response: requests.Response) -> AppstoreError:
     return AppstoreError(f"token endpoint failed with HTTP {response.status_code} {code}".rstrip())
 
 
-def _link_from(response: requests.Response, report: str, month: Month) -> str | None:
+def _link_from(response: requests.Response, report: str, month: Period) -> str | None:
     """Read the link from a 200 bare-URL or JSON body or a 3xx Location; None means no report."""
     status, text = response.status_code, response.text
     if status in (400, 404) and "report not found" in text.lower():
         return None
+    unknown_scope = status == 400 and "unable to fetch the request scope" in text.lower()
+    if 400 <= status < 500 and (unknown_scope or _says_unsupported(text)):
+        raise ReportUnsupported(f"report endpoint does not know report type {report!r} (HTTP {status})")
     if status == 404:  # a 404 without "Report not found" is a wrong URL or an outage, never "no sales"
         raise AppstoreError(f"report endpoint answered HTTP 404 without 'Report not found' for {report} {month}: check APPSTORE_REPORT_URL")
     if 300 <= status < 400 and response.headers.get("Location"):
         return response.headers["Location"]
-    if status == 400 and "unable to fetch the request scope" in text.lower():
-        raise AppstoreError(f"report endpoint does not know report type {report!r} (HTTP 400)")
     if status != 200:
         raise AppstoreError(f"report endpoint failed for {report} {month} with HTTP {status}")
     body = text.strip().strip("\"'").strip()
@@ -174,3 +194,9 @@ def _link_from(response: requests.Response, report: str, month: Month) -> str | 
     if not body.startswith(("https://", "http://")):
         raise AppstoreError(f"report endpoint answered 200 without a download link for {report} {month}")
     return body
+
+
+def _says_unsupported(text: str) -> bool:
+    """Whether an error body says the report type is not supported."""
+    lowered = " ".join(text.lower().split())
+    return "not supported" in lowered or "unsupported" in lowered or "isn't supported" in lowered

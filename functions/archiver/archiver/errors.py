@@ -15,5 +15,5 @@ class ReportTooLarge(ReportFormatError):
     """The report decompresses to more bytes than the caller allows (a decompression bomb, or a runaway file)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"report decompresses to more than {limit} bytes (the cap); stopped there")
+        super().__init__(f"report decompresses to more than {limit} bytes (MAX_DECOMPRESSED_BYTES); stopped there")
         self.limit = limit

@@ -44,3 +44,12 @@ class Year:
 
 # The period a report file covers: a month for monthly reports, a year for yearly ones.
 Period = Month | Year
+
+
+def between(first: Period, last: Period) -> list[Period]:
+    """Every period from `first` to `last` inclusive (both months, or both years)."""
+    if isinstance(first, Month) and isinstance(last, Month):
+        return list(first.through(last))
+    if isinstance(first, Year) and isinstance(last, Year):
+        return list(first.through(last))
+    raise TypeError(f"cannot range from {type(first).__name__} {first} to {type(last).__name__} {last}")

@@ -5,42 +5,43 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
-from archiver.appstore import AppstoreClient, AppstoreError
+from archiver import unsupported
+from archiver.appstore import AppstoreClient, AppstoreError, ReportUnsupported
 from archiver.catalog import Catalog
-from archiver.convert import COLUMNS_FINGERPRINT
 from archiver.deadline import NO_DEADLINE, Deadline
 from archiver.download import Downloaded, DownloadError, download
-from archiver.months import Month
+from archiver.periods import Period
 from archiver.plan import ArchiveState, PlannedMonth
-from archiver.prepare import is_unchanged, prepare
+from archiver.prepare import fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import MonthWrite, commit
 from archiver.upkeep import repair_partitions, settle_pending
 
 DOWNLOAD_ATTEMPTS = 3
-REPORT = "sales"
-RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip"}
+RAW_TYPES = {"gzip": "application/gzip", "zip": "application/zip", "plain": "text/csv"}
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    """Everything one run needs, passed in so tests can supply their own clients."""
+    """Everything one run of one report type needs (the store names the type), passed in so tests can supply their own clients."""
 
     appstore: AppstoreClient
     downloads: requests.Session
     allowed_hosts: tuple[str, ...]
     store: ArchiveStore
-    catalog: Catalog
+    catalog: Catalog[tuple[str, ...]]
     state: ArchiveState
-    partitions: Mapping[tuple[str, str], str]  # the table's partitions when the run started: values -> location
+    partitions: Mapping[tuple[str, ...], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
-    stale: dict[Month, str | None] = field(default_factory=dict)  # pending markers a month's new transaction replaces
+    stale: dict[Period, str | None] = field(default_factory=dict)  # pending markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
 
     def run(
         self,
@@ -53,23 +54,30 @@ class Pipeline:
         planned, results, stale = settle_pending(self.store, self.state.pending, planned, self._register, self._markers)
         self.stale.update(stale)
         results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
+        if unsupported.still_refused(self.state, self.now):
+            results.append(unsupported.skipped(self.store, self.state, planned))
         for result in results:
             on_result(result)
-        for item in planned:
+        for index, item in enumerate([] if unsupported.still_refused(self.state, self.now) else planned):
             if time_left() < margin:
                 result = self._defer(item)
             else:
                 try:
                     result = self.archive(item)
+                except ReportUnsupported as exc:  # the type, not the period: one result, the rest skipped
+                    result = unsupported.refused(self.store, item, exc, len(planned) - index - 1)
                 except Exception as exc:  # one month's failure must not stop the others
-                    result = MonthResult(REPORT, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}")
+                    result = MonthResult(self.store.report.name, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}")
             on_result(result)
             results.append(result)
+            if result.status == "unsupported":
+                break
+        unsupported.served_again(self.store, self.state, results)
         return results
 
-    def _register(self, month: Month) -> str:
-        """Make sure the month's partition is at its location, calling Glue only when the run's listing says otherwise."""
-        values, location = (f"{month.year:04d}", month.mm), self.store.location(month)
+    def _register(self, month: Period) -> str:
+        """Make sure the period's partition is at its location, calling Glue only when the run's listing says otherwise."""
+        values, location = self.store.report.partition_values(month), self.store.location(month)
         if self.partitions.get(values) == location:
             return "unchanged"
         return self.catalog.ensure_partition(list(values), location)
@@ -80,8 +88,8 @@ class Pipeline:
             self.store.set_marker(item.month, "deferred", item.force)
         except Exception as exc:  # the month is still deferred; the run goes on
             error = f"the deferred marker could not be saved: {type(exc).__name__}: {exc}"
-            return MonthResult(REPORT, str(item.month), "deferred", error=error)
-        return MonthResult(REPORT, str(item.month), "deferred")
+            return MonthResult(self.store.report.name, str(item.month), "deferred", error=error)
+        return MonthResult(self.store.report.name, str(item.month), "deferred")
 
     def archive(self, item: PlannedMonth) -> MonthResult:
         """Archive one month unless the served bytes, its raw object and its curated object already agree."""
@@ -92,41 +100,32 @@ class Pipeline:
                 if item.recheck or (month not in self.state.archived and month not in self.state.not_found):
                     self.store.set_marker(month, "not_found")  # a re-check refreshes the marker's LastModified
                 self._forget_deferred(item)
-                return MonthResult(REPORT, str(month), "not_found")
+                return MonthResult(self.store.report.name, str(month), "not_found")
             view = self.store.month(month)
             curated_key = self.store.curated_key(month)
-            if is_unchanged(view, fetched.sha256, item.force):
+            if is_unchanged(view, fetched.sha256, item.force, fingerprint(self.store.report)):
                 self._register(month)
                 self._settle(item)
-                return MonthResult(REPORT, str(month), "unchanged", view.raw[0].key, curated_key, fetched.size, None, fetched.sha256)
-            curated_path = Path(scratch) / "curated.csv.gz"
+                facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256)
+                return MonthResult(self.store.report.name, str(month), "unchanged", *facts)
+            curated_path = Path(scratch) / "curated.gz"
             curated, kind = prepare(self.store, month, fetched, view, item.force, curated_path, self.max_bytes)
             raw_key = self.store.raw_prefix(month) + fetched.name
-            metadata = {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT, "rows": str(curated.rows)}
+            metadata = {"sha256": curated.sha256, "columns": fingerprint(self.store.report), "rows": str(curated.rows)}
             metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
             errors = commit(self.store, write, previous, self._register, self._markers(month), self.stale.get(month))
-            drift = list(curated.unknown_columns)
-            return MonthResult(
-                REPORT,
-                str(month),
-                "archived",
-                raw_key,
-                curated_key,
-                fetched.size,
-                curated.rows,
-                fetched.sha256,
-                "; ".join(errors) or None,
-                drift,
-            )
+            done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
+            return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
 
     def _fetch(self, item: PlannedMonth, spool: Path) -> Downloaded | None:
         """Download the month's report, with a fresh link for each retry; None if not found."""
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            link = self.appstore.report_link(REPORT, item.month)
+            link = self.appstore.report_link(self.store.report, item.month)
             if link is None and attempt > 1:  # Amazon gave a link moments ago: not an answer to trust
-                raise AppstoreError(f"report endpoint answered 'Report not found' for {REPORT} {item.month} after giving a link")
+                name = self.store.report.name
+                raise AppstoreError(f"report endpoint answered 'Report not found' for {name} {item.month} after giving a link")
             if link is None:
                 return None
             try:
@@ -137,7 +136,7 @@ class Pipeline:
                     raise
         raise AssertionError("unreachable")
 
-    def _markers(self, month: Month) -> list[str]:
+    def _markers(self, month: Period) -> list[str]:
         """The month's not_found and deferred markers, to clear once it is archived."""
         return [s for s, months in (("not_found", self.state.not_found), ("deferred", self.state.deferred)) if month in months]
 

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from itertools import chain
 
 from archiver.months import Month
+from archiver.periods import Period, between
+from archiver.reports import SALES, ReportType
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
 MANUAL_KEYS = frozenset({"months", "from", "to", "force"})
@@ -32,20 +34,21 @@ class Request:
 
 @dataclass(frozen=True)
 class ArchiveState:
-    """What the bucket says about each month so far."""
+    """What the bucket says about each period (month, or year for a yearly type) of one report type so far."""
 
-    archived: frozenset[Month] = frozenset()
-    not_found: frozenset[Month] = frozenset()
-    deferred: Mapping[Month, bool] = field(default_factory=dict)
-    checked: Mapping[Month, datetime] = field(default_factory=dict)  # not-found marker -> when it was last answered
-    pending: frozenset[Month] = frozenset()  # a month transaction was left in progress
+    archived: frozenset[Period] = frozenset()
+    not_found: frozenset[Period] = frozenset()
+    deferred: Mapping[Period, bool] = field(default_factory=dict)
+    checked: Mapping[Period, datetime] = field(default_factory=dict)  # not-found marker -> when it was last answered
+    pending: frozenset[Period] = frozenset()  # a month transaction was left in progress
+    unsupported: datetime | None = None  # when the API last refused the report type as unknown
 
 
 @dataclass(frozen=True)
 class PlannedMonth:
-    """One month to fetch, and whether to rewrite it even when unchanged."""
+    """One period (a month, or a year for a yearly type) to fetch, and whether to rewrite it even when unchanged."""
 
-    month: Month
+    month: Period
     force: bool
     recheck: bool = False  # asked again although marked "not found"
 
@@ -101,26 +104,36 @@ def parse_event(event: object, current: Month) -> Request:
 
 
 def plan_months(
-    request: Request, state: ArchiveState, current: Month, start: Month, lookback: int, now: datetime | None = None
+    request: Request,
+    state: ArchiveState,
+    current: Month,
+    start: Month,
+    lookback: int,
+    now: datetime | None = None,
+    report: ReportType = SALES,
 ) -> list[PlannedMonth]:
-    """Order the months to fetch: pending and deferred first, then the lookback window, the backfill, the re-checks."""
+    """Order the periods to fetch: pending and deferred first, then the lookback window, the backfill, the re-checks.
+
+    Months (the event's, the current one, the start, the lookback window) become the report type's periods: for a
+    yearly type, the years they fall in.
+    """
     if request.months is not None:
-        return [PlannedMonth(m, request.force) for m in request.months]
-    first = max(start, FIRST_MONTH)
-    window = [m for m in (current.shift(-k) for k in range(lookback + 1)) if m >= first]
-    backfill = (m for m in first.through(current) if m not in state.archived and m not in state.not_found)
-    planned: dict[Month, bool] = {}
-    for month in sorted(m for m in state.pending if first <= m <= current):
-        planned[month] = request.force
-    for month in sorted(m for m in state.deferred if first <= m <= current):
-        planned[month] = state.deferred[month] or request.force or planned.get(month, False)
-    for month in chain(window, backfill):
-        planned.setdefault(month, request.force)
-    rechecks = recheck_months(state, now, lambda m: m not in planned and first <= m <= current) if now is not None else []
-    return [PlannedMonth(m, force) for m, force in planned.items()] + [PlannedMonth(m, request.force, recheck=True) for m in rechecks]
+        return [PlannedMonth(p, request.force) for p in dict.fromkeys(report.period_of(m) for m in request.months)]
+    first, last = max(report.period_of(start), report.first), report.period_of(current)
+    window = [p for p in dict.fromkeys(report.period_of(current.shift(-k)) for k in range(lookback + 1)) if p >= first]  # type: ignore[operator]
+    backfill = (p for p in between(first, last) if p not in state.archived and p not in state.not_found)
+    planned: dict[Period, bool] = {}
+    for period in sorted(p for p in state.pending if first <= p <= last):  # type: ignore[operator]
+        planned[period] = request.force
+    for period in sorted(p for p in state.deferred if first <= p <= last):  # type: ignore[operator]
+        planned[period] = state.deferred[period] or request.force or planned.get(period, False)
+    for period in chain(window, backfill):
+        planned.setdefault(period, request.force)
+    due = recheck_months(state, now, lambda p: p not in planned and first <= p <= last) if now is not None else []  # type: ignore[operator]
+    return [PlannedMonth(p, force) for p, force in planned.items()] + [PlannedMonth(p, request.force, recheck=True) for p in due]
 
 
-def recheck_months(state: ArchiveState, now: datetime, eligible: Callable[[Month], bool] = lambda m: True) -> list[Month]:
-    """The ceil(n/7) eligible not-found months answered longest ago (only those answered at least 20 h ago), oldest first."""
-    due = sorted((at, m) for m, at in state.checked.items() if m in state.not_found and at <= now - RECHECK_MIN_AGE and eligible(m))
-    return [m for _, m in due[: math.ceil(len(state.not_found) / RECHECK_DAYS)]]
+def recheck_months(state: ArchiveState, now: datetime, eligible: Callable[[Period], bool] = lambda p: True) -> list[Period]:
+    """The ceil(n/7) eligible not-found periods answered longest ago (only those answered at least 20 h ago), oldest first."""
+    due = sorted((at, p) for p, at in state.checked.items() if p in state.not_found and at <= now - RECHECK_MIN_AGE and eligible(p))
+    return [p for _, p in due[: math.ceil(len(state.not_found) / RECHECK_DAYS)]]

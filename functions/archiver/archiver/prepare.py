@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import BinaryIO
 
 from archiver.convert import COLUMNS_FINGERPRINT, Curated, ReportFormatError, curate, sniff
 from archiver.download import Downloaded
-from archiver.months import Month
 from archiver.objects import quarantine
-from archiver.schema import SchemaError
+from archiver.periods import Period
+from archiver.reports import ReportType
+from archiver.sections import FORMAT_FINGERPRINT, curate_sections
 from archiver.store import ArchiveStore, MonthView
 
 
@@ -17,12 +19,17 @@ class EmptyReportRefused(RuntimeError):
     """A report without data rows would have replaced a month that holds rows."""
 
 
-def is_unchanged(view: MonthView, sha256: str, force: bool) -> bool:
+def fingerprint(report: ReportType) -> str:
+    """The current curated format of a type (curated `columns` metadata): the canonical columns, or the JSON Lines layout."""
+    return COLUMNS_FINGERPRINT if report.curated == "csv" else FORMAT_FINGERPRINT
+
+
+def is_unchanged(view: MonthView, sha256: str, force: bool, current: str = COLUMNS_FINGERPRINT) -> bool:
     """True only when the served bytes, the one raw object and the curated object's source agree, in the current format."""
     if force or len(view.raw) != 1 or view.curated is None:
         return False
     curated = view.curated.metadata
-    return view.raw[0].metadata.get("sha256") == sha256 == curated.get("source-sha256") and curated.get("columns") == COLUMNS_FINGERPRINT
+    return view.raw[0].metadata.get("sha256") == sha256 == curated.get("source-sha256") and curated.get("columns") == current
 
 
 def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
@@ -36,29 +43,39 @@ def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
     body = store.s3.get_object(**store.args(Key=view.curated.key, **extra))["Body"]
     try:
         with gzip.GzipFile(fileobj=body) as text:
-            text.readline()  # the header; a curated row never spans lines
+            if store.report.curated == "csv":
+                text.readline()  # the header; a curated row never spans lines
             return bool(text.readline())
     finally:
         body.close()
 
 
+def curate_as(report: ReportType, source: Path, out: BinaryIO, max_bytes: int | None) -> Curated:
+    """Curate a served file as its report type is curated: the canonical CSV, or JSON Lines sections."""
+    if report.curated == "csv":
+        return curate(source, out, max_bytes)
+    done = curate_sections(source, out, max_bytes)
+    return Curated(done.rows, done.size, done.sha256, ())
+
+
 def prepare(
-    store: ArchiveStore, month: Month, fetched: Downloaded, view: MonthView, force: bool, target: Path, max_bytes: int | None
+    store: ArchiveStore, month: Period, fetched: Downloaded, view: MonthView, force: bool, target: Path, max_bytes: int | None
 ) -> tuple[Curated, str]:
-    """Curate the served file into `target`; (facts, 'gzip' or 'zip'). Refused bytes are quarantined and the error names the key."""
+    """Curate the served file into `target`; (facts, 'gzip', 'zip' or 'plain'). Refused bytes are quarantined, the error names the key."""
     try:
         kind = sniff(fetched.path)
         with open(target, "wb") as out:
-            curated = curate(fetched.path, out, max_bytes)
-    except (ReportFormatError, SchemaError) as exc:
-        raise type(exc)(_kept(store, month, fetched, f"{exc}")) from None
+            curated = curate_as(store.report, fetched.path, out, max_bytes)
+    except ReportFormatError as exc:  # SchemaError and ReportTooLarge too: same class, its message naming the kept copy
+        exc.args = (_kept(store, month, fetched, f"{exc}"),)
+        raise
     if curated.rows == 0 and not force and holds_rows(store, view):
         reason = "report has no data rows, but the archived month has rows; invoke with force to accept it"
         raise EmptyReportRefused(_kept(store, month, fetched, reason))
     return curated, kind
 
 
-def _kept(store: ArchiveStore, month: Month, fetched: Downloaded, reason: str) -> str:
+def _kept(store: ArchiveStore, month: Period, fetched: Downloaded, reason: str) -> str:
     """Quarantine the served bytes; the reason, naming where they are kept."""
     key = store.quarantine_key(month, fetched.sha256, fetched.name)
     try:

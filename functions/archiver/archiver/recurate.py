@@ -6,18 +6,19 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from archiver.convert import COLUMNS_FINGERPRINT, curate
 from archiver.objects import TXN, put_file
+from archiver.prepare import curate_as, fingerprint
 from archiver.store import ArchiveStore, Stored
 
 CHUNK = 1 << 20
 
 
-def made_from(curated: Stored | None, raw: Stored) -> bool:
-    """Whether the curated object records the raw object's bytes as its source, in the current format."""
+def made_from(store: ArchiveStore, curated: Stored | None, raw: Stored) -> bool:
+    """Whether the curated object records the raw object's bytes as its source, in the type's current format."""
     if curated is None:
         return False
-    return curated.metadata.get("source-sha256") == raw.metadata.get("sha256") and curated.metadata.get("columns") == COLUMNS_FINGERPRINT
+    source, columns = curated.metadata.get("source-sha256"), curated.metadata.get("columns")
+    return source == raw.metadata.get("sha256") and columns == fingerprint(store.report)
 
 
 def recurate(store: ArchiveStore, raw: Stored, curated_key: str, txn: str) -> None:
@@ -37,6 +38,6 @@ def recurate(store: ArchiveStore, raw: Stored, curated_key: str, txn: str) -> No
         if digest.hexdigest() != raw.metadata.get("sha256"):
             raise RuntimeError(f"{raw.key}: its bytes do not match its sha256 metadata; not curated")
         with open(target, "wb") as out:
-            curated = curate(source, out)
-        metadata = {"sha256": curated.sha256, "columns": COLUMNS_FINGERPRINT, "rows": str(curated.rows)}
+            curated = curate_as(store.report, source, out, None)
+        metadata = {"sha256": curated.sha256, "columns": fingerprint(store.report), "rows": str(curated.rows)}
         put_file(store, curated_key, target, {**metadata, "source-sha256": digest.hexdigest(), TXN: txn}, "application/gzip")

@@ -8,13 +8,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-STATUSES = ("archived", "unchanged", "not_found", "failed", "deferred")
+STATUSES = ("archived", "unchanged", "not_found", "failed", "deferred", "unsupported")
 STATUS_METRICS = {
     "archived": "MonthsArchived",
     "unchanged": "MonthsUnchanged",
     "not_found": "MonthsNotFound",
     "failed": "MonthsFailed",
     "deferred": "MonthsDeferred",
+    "unsupported": "ReportsUnsupported",  # at most one per report type and run
 }
 # Every metric the function emits; alarms and the dashboard in template.yaml use these names.
 METRIC_NAMES: tuple[str, ...] = (
@@ -80,6 +81,12 @@ def add_month_metrics(metrics: Metrics, result: MonthResult) -> None:
         metrics.add_metric(name="MonthsIncomplete", unit=MetricUnit.Count, value=1)
 
 
+def add_report_dimension(metrics: Metrics, result: MonthResult) -> None:
+    """A second dimension set [service, report] on the month's record; the first, [service] alone, is the alarms'."""
+    service = {"service": metrics.service} if metrics.service else {}
+    metrics.add_dimensions(**service, report=result.report)
+
+
 def add_run_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
     """A zero for every month metric (one data point each per run), and whether the run succeeded or failed."""
     for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "MonthsIncomplete"):
@@ -93,13 +100,18 @@ def payload(results: list[MonthResult]) -> dict[str, Any]:
     return {"results": [asdict(r) for r in results]}
 
 
+def _named(result: MonthResult) -> str:
+    """A result's period, with its report type unless it is sales (whose messages stay as they were)."""
+    return result.month if result.report == "sales" else f"{result.report} {result.month}"
+
+
 def raise_if_failed(results: list[MonthResult]) -> None:
     """Raise naming every failed or incomplete month, so the invocation counts as a Lambda error."""
     failed = [r for r in results if r.status == "failed"]
     unfinished = [r for r in results if incomplete(r)]
-    parts = [f"{len(failed)} month(s) failed: " + "; ".join(f"{r.month}: {r.error}" for r in failed)] if failed else []
+    parts = [f"{len(failed)} month(s) failed: " + "; ".join(f"{_named(r)}: {r.error}" for r in failed)] if failed else []
     if unfinished:
-        detail = "; ".join(f"{r.month}: {r.error}" for r in unfinished)
+        detail = "; ".join(f"{_named(r)}: {r.error}" for r in unfinished)
         parts.append(f"{len(unfinished)} month(s) archived but incomplete (the next run finishes them): {detail}")
     if parts:
         raise RunFailedError("; ".join(parts))

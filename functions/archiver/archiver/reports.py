@@ -89,6 +89,10 @@ class ReportType:
         """A state marker: `{prefix}state/{type}/{status}/YYYY[-MM].json` (not_found, deferred, pending, unsupported)."""
         return f"{prefix}state/{self.name}/{status}/{period}.json"
 
+    def unsupported_key(self, prefix: str) -> str:
+        """The type's one `unsupported` marker: its LastModified is when the API last refused the type as unknown."""
+        return f"{prefix}state/{self.name}/unsupported.json"
+
     def quarantine_key(self, prefix: str, period: Period, sha256: str, served_name: str) -> str:
         """Where served bytes that could not be curated are kept."""
         return f"{prefix}quarantine/{self.name}/{self.partition_path(period)}{sha256}-{served_name}"
@@ -115,6 +119,7 @@ REPORT_TYPES: tuple[ReportType, ...] = (
     ReportType("subscription", "subscription/{year}/{month}", "month", Month(2018, 1), "jsonl", "_subscription"),
 )
 BY_NAME: dict[str, ReportType] = {r.name: r for r in REPORT_TYPES}
+SALES = BY_NAME["sales"]
 DEFAULT_REPORTS = ",".join(BY_NAME)
 
 

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archiver.months import Month
+from archiver.periods import Period
 from archiver.plan import ArchiveState
+from archiver.reports import BY_NAME, SALES, ReportType
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 else:
     S3Client = Any
 
-_PARTITION = re.compile(r"year=(\d{4})/month=(\d{2})/")
-_MARKER = re.compile(r"(not_found|deferred|pending)/(\d{4}-\d{2})\.json$")
+_MARKER = re.compile(r"(not_found|deferred|pending)/(\d{4}(?:-\d{2})?)\.json$")
 
 
 @dataclass(frozen=True)
@@ -46,37 +46,38 @@ def version_of(response: Any) -> str | None:
 class ArchiveStore:
     """The archive bucket's layout and reads for one report type; every call names the expected owner."""
 
-    def __init__(self, s3: S3Client, bucket: str, prefix: str, report: str = "sales", owner: str | None = None) -> None:
-        self.s3, self.bucket, self.prefix, self.report, self.owner = s3, bucket, prefix, report, owner
+    def __init__(self, s3: S3Client, bucket: str, prefix: str, report: ReportType | str = SALES, owner: str | None = None) -> None:
+        self.s3, self.bucket, self.prefix, self.owner = s3, bucket, prefix, owner
+        self.report = BY_NAME[report] if isinstance(report, str) else report
 
     def args(self, **params: Any) -> dict[str, Any]:
         """Request parameters on the archive bucket, with ExpectedBucketOwner when the owner is known."""
         owner = {"ExpectedBucketOwner": self.owner} if self.owner else {}
         return {"Bucket": self.bucket, **owner, **params}
 
-    def raw_prefix(self, month: Month) -> str:
-        """Where the month's raw file lives."""
-        return f"{self.prefix}raw/{self.report}/year={month.year:04d}/month={month.mm}/"
+    def raw_prefix(self, period: Period) -> str:
+        """Where the period's raw file lives."""
+        return self.report.raw_prefix(self.prefix, period)
 
-    def curated_prefix(self, month: Month) -> str:
-        """The month's partition folder in the table location."""
-        return f"{self.prefix}{self.report}/year={month.year:04d}/month={month.mm}/"
+    def curated_prefix(self, period: Period) -> str:
+        """The period's partition folder in the table location."""
+        return self.report.curated_prefix(self.prefix, period)
 
-    def curated_key(self, month: Month) -> str:
-        """The one curated object of the month's partition."""
-        return f"{self.curated_prefix(month)}{self.report}_{month.year:04d}_{month.mm}.csv.gz"
+    def curated_key(self, period: Period) -> str:
+        """The one curated object of the period's partition."""
+        return self.report.curated_key(self.prefix, period)
 
-    def quarantine_key(self, month: Month, sha256: str, name: str) -> str:
+    def quarantine_key(self, period: Period, sha256: str, name: str) -> str:
         """Where served bytes that could not be archived are kept."""
-        return f"{self.prefix}quarantine/{self.report}/year={month.year:04d}/month={month.mm}/{sha256}-{name}"
+        return self.report.quarantine_key(self.prefix, period, sha256, name)
 
-    def location(self, month: Month) -> str:
-        """The Glue partition location of the month."""
-        return f"s3://{self.bucket}/{self.curated_prefix(month)}"
+    def location(self, period: Period) -> str:
+        """The Glue partition location of the period."""
+        return self.report.location(self.bucket, self.prefix, period)
 
-    def marker_key(self, status: str, month: Month) -> str:
-        """The state marker of a month: not_found, deferred or pending."""
-        return f"{self.prefix}state/{self.report}/{status}/{month}.json"
+    def marker_key(self, status: str, period: Period) -> str:
+        """The state marker of a period: not_found, deferred or pending."""
+        return self.report.state_key(self.prefix, status, period)
 
     def listing(self, prefix: str) -> list[dict[str, Any]]:
         """Every current object under a prefix (key, size, LastModified)."""
@@ -88,14 +89,18 @@ class ArchiveStore:
         return [str(item["Key"]) for item in self.listing(prefix)]
 
     def state(self) -> ArchiveState:
-        """Months archived, answered 'not found' (and when), deferred, or with a transaction pending: two listings."""
-        archived = {Month(int(m[1]), int(m[2])) for k in self.keys(f"{self.prefix}raw/{self.report}/") if (m := _PARTITION.search(k))}
-        not_found: dict[Month, datetime] = {}
-        deferred: dict[Month, bool] = {}
-        pending: set[Month] = set()
-        for item in self.listing(f"{self.prefix}state/{self.report}/"):
-            if match := _MARKER.search(item["Key"]):
-                month = Month.parse(match[2])
+        """Periods archived, answered 'not found' (and when), deferred, or with a transaction pending: two listings."""
+        raw = (self.report.period_in_key(k) for k in self.keys(f"{self.prefix}raw/{self.report.name}/"))
+        archived = {period for period in raw if period is not None}
+        not_found: dict[Period, datetime] = {}
+        deferred: dict[Period, bool] = {}
+        pending: set[Period] = set()
+        unsupported: datetime | None = None
+        for item in self.listing(f"{self.prefix}state/{self.report.name}/"):
+            if item["Key"] == self.report.unsupported_key(self.prefix):
+                unsupported = item["LastModified"]
+            elif (match := _MARKER.search(item["Key"])) and len(match[2]) == (7 if self.report.period == "month" else 4):
+                month = self.report.parse_period(match[2])
                 if match[1] == "not_found":
                     not_found[month] = item["LastModified"]
                 elif match[1] == "pending":
@@ -103,7 +108,7 @@ class ArchiveStore:
                 else:
                     body = self.s3.get_object(**self.args(Key=item["Key"]))["Body"].read()
                     deferred[month] = bool(json.loads(body or b"{}").get("force", False))
-        return ArchiveState(frozenset(archived), frozenset(not_found), deferred, not_found, frozenset(pending))
+        return ArchiveState(frozenset(archived), frozenset(not_found), deferred, not_found, frozenset(pending), unsupported)
 
     def head(self, key: str, version: str | None = None) -> Stored:
         """One object's (or one version's) version id and metadata."""
@@ -115,29 +120,29 @@ class ArchiveStore:
         """The key's current object, listed first: without an unconditional s3:ListBucket, HEAD on a missing key is 403."""
         return self.head(key) if key in self.keys(key) else None
 
-    def month(self, month: Month) -> MonthView:
+    def month(self, month: Period) -> MonthView:
         """The month's raw objects and curated object, with their metadata and version ids."""
         raw = tuple(self.head(key) for key in self.keys(self.raw_prefix(month)))
         curated_key = self.curated_key(month)
         curated = self.head(curated_key) if curated_key in self.keys(self.curated_prefix(month)) else None
         return MonthView(raw, curated)
 
-    def set_marker(self, month: Month, status: str, force: bool = False) -> None:
+    def set_marker(self, month: Period, status: str, force: bool = False) -> None:
         """Record that a month answered 'not_found' or was 'deferred' (re-putting refreshes its LastModified)."""
         body = json.dumps({"month": str(month), "status": status, "force": force}).encode()
         self.s3.put_object(**self.args(Key=self.marker_key(status, month), Body=body, ContentType="application/json"))
 
-    def clear_marker(self, month: Month, status: str) -> None:
+    def clear_marker(self, month: Period, status: str) -> None:
         """Forget a month's 'not_found' or 'deferred' marker."""
         self.s3.delete_object(**self.args(Key=self.marker_key(status, month)))
 
-    def put_intent(self, month: Month, intent: dict[str, Any]) -> str | None:
+    def put_intent(self, month: Period, intent: dict[str, Any]) -> str | None:
         """Write the month's pending marker (a transaction in progress); returns its version id."""
         body = json.dumps(intent).encode()
         response = self.s3.put_object(**self.args(Key=self.marker_key("pending", month), Body=body, ContentType="application/json"))
         return version_of(response)
 
-    def read_intent(self, month: Month) -> tuple[dict[str, Any], str | None] | None:
+    def read_intent(self, month: Period) -> tuple[dict[str, Any], str | None] | None:
         """The month's pending marker and its version id, if there is one."""
         key = self.marker_key("pending", month)
         if key not in self.keys(key):
@@ -145,12 +150,21 @@ class ArchiveStore:
         response = self.s3.get_object(**self.args(Key=key))
         return json.loads(response["Body"].read() or b"{}"), version_of(response)
 
-    def clear_intent(self, month: Month, version: str | None) -> None:
+    def clear_intent(self, month: Period, version: str | None) -> None:
         """Remove our version of the pending marker (by version: no delete marker, another writer's marker stays)."""
         extra = {"VersionId": version} if version else {}
         self.s3.delete_object(**self.args(Key=self.marker_key("pending", month), **extra))
 
-    def remove_other_raw(self, month: Month, keep: str) -> None:
+    def set_unsupported(self) -> None:
+        """Record that the API refused this report type as unknown (re-putting refreshes its LastModified)."""
+        body = json.dumps({"report": self.report.name, "status": "unsupported"}).encode()
+        self.s3.put_object(**self.args(Key=self.report.unsupported_key(self.prefix), Body=body, ContentType="application/json"))
+
+    def clear_unsupported(self) -> None:
+        """Forget the type's `unsupported` marker (the API served it again)."""
+        self.s3.delete_object(**self.args(Key=self.report.unsupported_key(self.prefix)))
+
+    def remove_other_raw(self, month: Period, keep: str) -> None:
         """Delete the month's raw files other than `keep` (plain delete: their history stays as noncurrent versions)."""
         for key in self.keys(self.raw_prefix(month)):
             if key != keep:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.months import Month
 from archiver.objects import TXN, UnknownOutcome, abort_uploads, put_file, remove_versions
+from archiver.periods import Period
 from archiver.recurate import made_from, recurate
 from archiver.store import ArchiveStore
 
-Register = Callable[[Month], object]
+Register = Callable[[Period], object]
 
 
 class RollbackFailed(RuntimeError):
@@ -26,7 +26,7 @@ class RollbackFailed(RuntimeError):
 class MonthWrite:
     """The two objects a month transaction writes, from local files."""
 
-    month: Month
+    month: Period
     raw_key: str
     raw_path: Path
     raw_type: str
@@ -68,7 +68,7 @@ def commit(
     return finish(store, month, write.raw_key, register, markers, marker)
 
 
-def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
+def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
     """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
@@ -89,7 +89,7 @@ def finish(store: ArchiveStore, month: Month, raw_key: str, register: Register, 
     return errors
 
 
-def recover(store: ArchiveStore, month: Month, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
+def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str]) -> tuple[str, str | None]:
     """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
     found = store.read_intent(month)
     if found is None:
@@ -98,7 +98,7 @@ def recover(store: ArchiveStore, month: Month, register: Register, markers: Iter
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
-        if not made_from(store.current(curated_key), raw):  # its curated version was rolled back: made again from the raw object
+        if not made_from(store, store.current(curated_key), raw):  # its curated version was rolled back: made again from the raw object
             recurate(store, raw, curated_key, txn)
         errors = finish(store, month, raw_key, register, markers, marker)
         if errors:
