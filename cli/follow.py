@@ -10,7 +10,7 @@ from typing import Any
 
 from archiver.report import STATUSES
 
-OnMonth = Callable[[str, str, str | None], None]
+OnMonth = Callable[[str, str, str, str | None], None]  # report type, period, status, error
 
 
 @dataclass
@@ -50,12 +50,12 @@ class RunLog:
         if not isinstance(blob, dict) or blob.get("function_request_id") != self.request_id:
             return
         self.started = True
-        month, status = blob.get("month"), blob.get("status")
-        if isinstance(month, str) and status in STATUSES and "report" in blob:
+        report, month, status = blob.get("report"), blob.get("month"), blob.get("status")
+        if isinstance(month, str) and status in STATUSES and isinstance(report, str):
             error = blob.get("error")
-            on_month(month, str(status), error if isinstance(error, str) else None)
+            on_month(report, month, str(status), error if isinstance(error, str) else None)
             if status == "failed":
-                self.failed_months.append(month)
+                self.failed_months.append(f"{report} {month}")
         elif blob.get("level") == "ERROR" and str(blob.get("message", "")).startswith("run failed"):
             exception = str(blob.get("exception") or "").strip().splitlines()
             self.errors.append(f"{blob['message']}: {exception[-1]}" if exception else str(blob["message"]))

@@ -1,4 +1,4 @@
-"""Run the function's real handler in this process against the local stack, reporting each month as it ends."""
+"""Run the function's real handler in this process against the local stack, reporting each period as it ends."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from archiver.report import STATUSES
 from cli.target import Target
 
-OnMonth = Callable[[str, str, str | None], None]
+OnMonth = Callable[[str, str, str, str | None], None]  # report type, period, status, error
 TIMEOUT_SECONDS = 900.0  # the template's function timeout
 
 
@@ -26,9 +26,9 @@ class _MonthTap(logging.Handler):
         self.on_month = on_month
 
     def emit(self, record: logging.LogRecord) -> None:
-        month, status, error = (getattr(record, name, None) for name in ("month", "status", "error"))
-        if isinstance(month, str) and status in STATUSES and getattr(record, "report", None):
-            self.on_month(month, str(status), error if isinstance(error, str) else None)
+        report, month, status, error = (getattr(record, name, None) for name in ("report", "month", "status", "error"))
+        if isinstance(month, str) and status in STATUSES and isinstance(report, str) and report:
+            self.on_month(report, month, str(status), error if isinstance(error, str) else None)
 
 
 @contextlib.contextmanager

@@ -6,44 +6,47 @@ import sys
 
 import click
 
-from cli import output, runner, status, verify
+from cli import output, runner, status, statusview, verify
 from cli.errors import FAILED, Failure, Group
-from cli.options import Selected, target_options
+from cli.options import Selected, chosen_reports, report_option, target_options
 from cli.plan import build_event
 from cli.query import run_query
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """Operate the Appstore sales archive: see it, audit it, run it, query it."""
+    """Operate the Appstore reports archive: see it, audit it, run it, query it."""
 
 
 @cli.command("status")
 @target_options
-@click.option("--json", "as_json", is_flag=True, help="print a JSON document")
-def status_command(target: Selected, as_json: bool) -> None:
-    """A calendar of the archive, each archived month's figures, the last successful run and alarms firing."""
-    report = status.collect(target())
+@report_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON document (keyed by report type)")
+def status_command(target: Selected, reports: tuple[str, ...], as_json: bool) -> None:
+    """A calendar per report type, each archived period's figures, the last successful run and alarms firing."""
+    chosen = target()
+    document = status.collect(chosen, chosen_reports(chosen, reports))
     out = output.console()
     if as_json:
-        out.file.write(output.to_json(report) + "\n")
+        out.file.write(output.to_json(document) + "\n")
     else:
-        output.print_status(out, report)
+        statusview.print_status(out, document)
 
 
 @cli.command("verify")
 @target_options
+@report_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON document")
-@click.option("--repair", is_flag=True, help="re-archive the broken months (a forced run of just those months)")
-def verify_command(target: Selected, as_json: bool, repair: bool) -> None:
-    """Audit every month, read-only; exit status 1 when anything is wrong."""
+@click.option("--repair", is_flag=True, help="re-archive the broken periods (a forced run of just their months)")
+def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, repair: bool) -> None:
+    """Audit every period of every report type, read-only; exit status 1 when anything is wrong."""
     chosen = target()
-    found = verify.audit(chosen)
+    found = verify.audit(chosen, chosen_reports(chosen, reports))
     out = output.console()
     if as_json:
         out.file.write(output.to_json(found.as_json()) + "\n")
     else:
-        output.print_problems(out, found.problems, found.months, found.objects)
+        output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
     if repair and found.repair_months():
         event = build_event(tuple(found.repair_months()), force=True)
         repaired = runner.execute(chosen, event, out if not as_json else output.console(sys.stderr))

@@ -1,4 +1,4 @@
-"""The target options every command takes: --stack/--region, or --local/--state-file."""
+"""The options commands share: the target (--stack/--region, or --local/--state-file) and --report."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 from cli.localstate import from_state_file
 from cli.target import Target, TargetError, from_stack
 
@@ -42,3 +43,20 @@ def resolve(stack: str | None, region: str | None, local: bool, state_file: Path
     if not stack:
         raise TargetError("give --stack NAME (a deployed stack) or --local (the local demo stack)")
     return from_stack(stack, region)
+
+
+def report_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--report NAME (repeatable): the report types to look at; the command gets `reports` (names, empty for the default)."""
+    names = click.Choice([r.name for r in REPORT_TYPES])
+    help_ = "only this report type (repeatable; default: the function's REPORTS, else all)"
+    return click.option("--report", "reports", multiple=True, type=names, metavar="NAME", help=help_)(command)
+
+
+def chosen_reports(target: Target, names: tuple[str, ...]) -> tuple[ReportType, ...]:
+    """The report types named, else those the function's REPORTS selects, else all of them (in the table's order)."""
+    if names:
+        return parse_reports(",".join(names))
+    try:
+        return parse_reports(target.environment().get("REPORTS", DEFAULT_REPORTS))
+    except ReportsError:  # a misconfigured function: look at every type
+        return REPORT_TYPES

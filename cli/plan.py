@@ -1,4 +1,4 @@
-"""The event a run is started with, validated by the function's own parser, and the months it will process."""
+"""The event a run is started with, validated by the function's own parser, and the periods it will process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archiver.months import Month
-from archiver.plan import InvalidEvent, parse_event, plan_months
+from archiver.plan import FIRST_MONTH, ArchiveState, InvalidEvent, parse_event, plan_months
+from archiver.reports import DEFAULT_REPORTS, ReportsError, ReportType, parse_reports
 from archiver.settings import ConfigError, Settings
 from archiver.store import ArchiveStore
 from cli.target import Target
@@ -41,16 +42,31 @@ def validate(event: dict[str, Any], now: datetime | None = None) -> None:
         raise EventError(str(exc)) from None
 
 
-def planned_months(target: Target, event: dict[str, Any], now: datetime | None = None) -> list[str]:
-    """The months the run will process: the event's, or the default plan from the archive's state and the function's settings."""
-    current = Month.of(now or datetime.now(UTC))
-    request = parse_event(event, current)
-    if request.months is not None:
-        return [str(m) for m in request.months]
+def _reports(env: dict[str, str]) -> tuple[ReportType, ...]:
+    """The report types the function runs (its REPORTS)."""
     try:
-        settings = Settings.from_env(target.environment())
+        return parse_reports(env.get("REPORTS", DEFAULT_REPORTS))
+    except ReportsError as exc:
+        raise EventError(f"the function's settings: {exc}") from None
+
+
+def planned_months(target: Target, event: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
+    """What the run will process, as (report type, period): the event's months (a yearly type: their years), or the
+    default plan of each type from the archive's state and the function's settings."""
+    moment = now or datetime.now(UTC)
+    current = Month.of(moment)
+    request = parse_event(event, current)
+    env = target.environment()
+    reports = _reports(env)
+    if request.months is not None:
+        return [(r.name, str(p.month)) for r in reports for p in plan_months(request, ArchiveState(), current, FIRST_MONTH, 0, report=r)]
+    try:
+        settings = Settings.from_env(env)
     except ConfigError as exc:
         raise EventError(f"the function's settings: {exc}") from None
-    state = ArchiveStore(target.s3(), target.bucket, target.prefix).state()
-    planned = plan_months(request, state, current, settings.start_month, settings.lookback_months)
-    return [str(p.month) for p in planned]
+    planned: list[tuple[str, str]] = []
+    for report in reports:
+        state = ArchiveStore(target.s3(), target.bucket, target.prefix, report).state()
+        found = plan_months(request, state, current, settings.start_month, settings.lookback_months, moment, report)
+        planned += [(report.name, str(p.month)) for p in found]
+    return planned

@@ -30,8 +30,7 @@ def execute(
     """Run the function with the event and show its progress; True when the run succeeded (or was only started)."""
     planned = planned_months(target, event)
     shown = json.dumps(event, separators=(",", ": "))
-    span = f" ({planned[0]} … {planned[-1]})" if len(planned) > 1 else ""
-    out.print(f"{escape(target.label)}: event {escape(shown)}, {len(planned)} month(s) planned{span}")
+    out.print(f"{escape(target.label)}: event {escape(shown)}, {len(planned)} period(s) planned{_span(planned)}")
     if target.local:
         return _local(target, event, out, planned)
     assert target.function is not None
@@ -50,7 +49,16 @@ def execute(
     return _verdict(out, display, run.errors)
 
 
-def _local(target: Target, event: dict[str, Any], out: Console, planned: list[str]) -> bool:
+def _span(planned: list[tuple[str, str]]) -> str:
+    """Each report type's planned periods in brief: ` (sales 2024-01 … 2024-03, earnings_yearly 2024)`."""
+    by_report: dict[str, list[str]] = {}
+    for report, period in planned:
+        by_report.setdefault(report, []).append(period)
+    brief = (f"{r} {p[0]} … {p[-1]} ({len(p)})" if len(p) > 1 else f"{r} {p[0]}" for r, p in by_report.items())
+    return f" ({', '.join(brief)})" if planned else ""
+
+
+def _local(target: Target, event: dict[str, Any], out: Console, planned: list[tuple[str, str]]) -> bool:
     """The handler in this process against the local stack."""
     with RunDisplay(out, planned, "run (local)") as display:
         error = localrun.run_local(target, event, display.month)

@@ -1,15 +1,19 @@
-"""`status`: each month's state, the archived months' figures, the last successful run and the alarms firing."""
+"""`status`: each report type's periods and states, the archived periods' figures, the last successful run, alarms."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from archiver.months import Month
+from archiver.periods import Period, between
 from archiver.plan import FIRST_MONTH
+from archiver.reports import ReportType
 from archiver.settings import DEFAULTS
-from cli.archive import Archive, MonthRecord, read_archive
+from archiver.unsupported import ASK_AGAIN_AFTER
+from cli.archive import MonthRecord, ReportArchive, read_archive
+from cli.monitoring import alarms_firing, last_success
 from cli.target import Target
 
 STATES = ("archived", "not_found", "deferred", "pending", "quarantined", "missing")
@@ -17,7 +21,7 @@ STATES = ("archived", "not_found", "deferred", "pending", "quarantined", "missin
 
 @dataclass(frozen=True)
 class MonthStatus:
-    """One month's state and, when archived, its rows, bytes and last-archived time."""
+    """One period's state (`month` is YYYY-MM, or YYYY for a yearly type) and, when archived, its figures."""
 
     month: str
     state: str
@@ -27,7 +31,7 @@ class MonthStatus:
 
 
 def state_of(record: MonthRecord) -> str:
-    """The month's state: a pending or deferred marker or a newer quarantine wins over what is archived."""
+    """The period's state: a pending or deferred marker or a newer quarantine wins over what is archived."""
     if "pending" in record.markers:
         return "pending"
     if "deferred" in record.markers:
@@ -43,7 +47,7 @@ def state_of(record: MonthRecord) -> str:
 
 
 def month_status(record: MonthRecord) -> MonthStatus:
-    """A month's state with the figures its objects' metadata record."""
+    """A period's state with the figures its objects' metadata record."""
     state = state_of(record)
     if not record.raw:
         return MonthStatus(str(record.month), state)
@@ -54,64 +58,60 @@ def month_status(record: MonthRecord) -> MonthStatus:
     )
 
 
-def first_month(env: dict[str, str], archive: Archive) -> Month:
-    """Where the calendar starts: START_MONTH, or the earliest month the archive knows."""
+def start_month(env: dict[str, str]) -> Month:
+    """START_MONTH (the function's default when unset or invalid), never before the first month with reports."""
     try:
-        start = max(Month.parse(env.get("START_MONTH", DEFAULTS["START_MONTH"]).strip()), FIRST_MONTH)
+        return max(Month.parse(env.get("START_MONTH", DEFAULTS["START_MONTH"]).strip()), FIRST_MONTH)
     except ValueError:
-        start = FIRST_MONTH
-    return min([start, *archive.months])
+        return FIRST_MONTH
 
 
-def calendar(archive: Archive, first: Month, last: Month) -> list[MonthStatus]:
-    """Every month from `first` to `last` with its state."""
-    return [month_status(archive.record(m)) for m in first.through(last)]
+def first_period(report: ReportType, start: Month, part: ReportArchive) -> Period:
+    """Where the type's calendar starts: its period of START_MONTH (not before its first), or the earliest it holds."""
+    first: Period = max(report.period_of(start), report.first)
+    return min([first, *part.months])
 
 
-def last_success(cloudwatch: Any, env: dict[str, str], now: datetime, days: int = 14) -> str | None:
-    """The start of the latest hour with a `RunSucceeded` data point in the last `days` days."""
-    namespace = env.get("POWERTOOLS_METRICS_NAMESPACE", "AppstoreArchive")
-    service = env.get("POWERTOOLS_SERVICE_NAME", "appstore-archiver")
-    points = cloudwatch.get_metric_statistics(
-        Namespace=namespace,
-        MetricName="RunSucceeded",
-        Dimensions=[{"Name": "service", "Value": service}],
-        StartTime=now - timedelta(days=days),
-        EndTime=now,
-        Period=3600,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    times = [p["Timestamp"] for p in points if p.get("Sum", 0) > 0]
-    return max(times).astimezone(UTC).isoformat() if times else None
+def calendar(part: ReportArchive, first: Period, last: Period) -> list[MonthStatus]:
+    """Every period from `first` to `last` with its state."""
+    return [month_status(part.record(p)) for p in between(first, last)]
 
 
-def alarms_firing(cloudwatch: Any, stack: str) -> list[dict[str, str]]:
-    """The stack's alarms (named `<stack>-…`) in state ALARM."""
-    pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmNamePrefix=f"{stack}-", StateValue="ALARM")
-    return [
-        {"name": a["AlarmName"], "reason": a.get("StateReason", ""), "since": a["StateUpdatedTimestamp"].astimezone(UTC).isoformat()}
-        for page in pages
-        for a in page.get("MetricAlarms", [])
-        if a.get("StateValue") == "ALARM"  # filtered here too: not every endpoint applies the filter with a prefix
-    ]
+def unsupported_note(part: ReportArchive) -> dict[str, str] | None:
+    """When the API last refused the type as unknown, and when a run asks again; None without a marker."""
+    if part.unsupported is None:
+        return None
+    since = part.unsupported.modified.astimezone(UTC)
+    return {"since": since.isoformat(), "asked_again_after": (since + ASK_AGAIN_AFTER).isoformat()}
 
 
-def collect(target: Target, now: datetime | None = None) -> dict[str, Any]:
-    """Everything `status` shows, as plain data (the `--json` document)."""
+def report_status(part: ReportArchive, target: Target, start: Month, now: datetime) -> dict[str, Any]:
+    """One report type's section of the status document."""
+    report = part.report
+    periods = calendar(part, first_period(report, start, part), report.period_of(Month.of(now)))
+    return {
+        "period": report.period,
+        "table": f"{target.database}.{part.table.name}",
+        "table_error": part.table.error,
+        "unsupported": unsupported_note(part),
+        "counts": {state: sum(1 for m in periods if m.state == state) for state in STATES},
+        "months": [m.__dict__ for m in periods],
+    }
+
+
+def collect(target: Target, reports: tuple[ReportType, ...], now: datetime | None = None) -> dict[str, Any]:
+    """Everything `status` shows, as plain data (the `--json` document), keyed by report type."""
     moment = now or datetime.now(UTC)
     env = target.environment()
-    archive = read_archive(target)
-    months = calendar(archive, first_month(env, archive), Month.of(moment))
-    counts = {state: sum(1 for m in months if m.state == state) for state in STATES}
-    report: dict[str, Any] = {
+    archive = read_archive(target, reports)
+    start = start_month(env)
+    document: dict[str, Any] = {
         "target": target.label,
         "archive": f"s3://{target.bucket}/{target.prefix}",
-        "table": f"{target.database}.{target.table}",
-        "counts": counts,
-        "months": [m.__dict__ for m in months],
+        "reports": {name: report_status(part, target, start, moment) for name, part in archive.reports.items()},
     }
     if not target.local and target.stack:
         cloudwatch = target.cloudwatch()
-        report["last_successful_run"] = last_success(cloudwatch, env, moment)
-        report["alarms"] = alarms_firing(cloudwatch, target.stack)
-    return report
+        document["last_successful_run"] = last_success(cloudwatch, env, moment)
+        document["alarms"] = alarms_firing(cloudwatch, target.stack)
+    return document

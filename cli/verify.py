@@ -1,4 +1,4 @@
-"""`verify`: a read-only audit of every month and of the prefix as a whole."""
+"""`verify`: a read-only audit of every report type's periods, its table, and the prefix as a whole."""
 
 from __future__ import annotations
 
@@ -7,19 +7,28 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cli.archive import Archive, MonthRecord, read_archive
-from cli.checks import (
-    Problem,
-    check_curated,
-    check_partition,
-    check_pending,
-    check_raw,
-    check_source,
-    check_stray,
-    check_table,
-    check_uploads,
-)
+from archiver.months import Month
+from archiver.plan import FIRST_MONTH
+from archiver.reports import BY_NAME, ReportType
+from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
+from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
+from cli.curated import check_curated
+from cli.tablechecks import check_table
 from cli.target import Target
+
+
+def event_months(problems: list[Problem]) -> list[str]:
+    """The months of a forced run that re-archives every repairable problem's period.
+
+    The event's months stand for every report type the function runs; for a yearly type a month stands for its year.
+    So a broken year needs one month of it: one already in the event, else January (the smallest such event).
+    """
+    broken = {(p.report, p.month) for p in problems if p.repairable and p.report and p.month}
+    months = {str(month) for report, month in broken if BY_NAME[str(report)].period == "month"}
+    for report, year in broken:
+        if BY_NAME[str(report)].period == "year" and not any(m.startswith(f"{year}-") for m in months):
+            months.add(f"{year}-01")
+    return sorted(m for m in months if Month.parse(m) >= FIRST_MONTH)
 
 
 @dataclass(frozen=True)
@@ -29,16 +38,18 @@ class Audit:
     problems: list[Problem]
     months: int
     objects: int
+    reports: tuple[str, ...] = ()
 
     def repair_months(self) -> list[str]:
-        """The months whose problems a forced run of those months repairs."""
-        return sorted({p.month for p in self.problems if p.repairable and p.month})
+        """The months of the forced run that repairs the repairable problems."""
+        return event_months(self.problems)
 
     def as_json(self) -> dict[str, Any]:
         """The `--json` document."""
         by_check = Counter(p.check for p in self.problems)
         return {
             "ok": not self.problems,
+            "reports": list(self.reports),
             "months_checked": self.months,
             "objects_checked": self.objects,
             "problems": [{**asdict(p), "repairable": p.repairable} for p in self.problems],
@@ -46,32 +57,31 @@ class Audit:
         }
 
 
-def audit_month(s3: Any, archive: Archive, record: MonthRecord, columns: list[str]) -> list[Problem]:
-    """Every per-month check for one month."""
-    bucket = archive.store.bucket
-    raw = check_raw(s3, bucket, record)
+def audit_period(s3: Any, part: ReportArchive, record: MonthRecord) -> list[Problem]:
+    """Every per-period check for one period of one report type."""
+    raw = check_raw(s3, part, record)
+    readable = part.table.table is not None  # without its table, the type's one table problem says it all
     return [
         *raw,
-        *check_curated(s3, bucket, record, columns),
-        *check_source(record, raw_ok=not raw),
-        *check_partition(archive, record),
-        *check_pending(record),
+        *(check_curated(s3, part, record) if readable else []),
+        *check_source(part, record, raw_ok=not raw),
+        *(check_partition(part, record) if readable else []),
+        *check_pending(part, record),
     ]
 
 
-def audit(target: Target, archive: Archive | None = None) -> Audit:
-    """Audit the archive: every month, the stray keys, the open uploads and the table's SerDe."""
-    archive = archive or read_archive(target)
+def audit(target: Target, reports: tuple[ReportType, ...], archive: Archive | None = None) -> Audit:
+    """Audit the archive: every period of each chosen type, its table, the stray keys and the open uploads."""
+    archive = archive or read_archive(target, reports)
     s3 = target.s3()
-    columns = [c["Name"] for c in archive.table.get("StorageDescriptor", {}).get("Columns", [])]
-    records = list(archive.months.values())
+    work = [(part, record) for part in archive.reports.values() for record in part.months.values()]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        per_month = list(pool.map(lambda record: audit_month(s3, archive, record, columns), records))
+        per_period = list(pool.map(lambda job: audit_period(s3, *job), work))
     problems = [
-        *check_table(archive.table),
-        *(p for found in per_month for p in found),
+        *(p for part in archive.reports.values() for p in check_table(part)),
+        *(p for found in per_period for p in found),
         *check_stray(archive.stray),
         *check_uploads(archive.uploads),
     ]
-    objects = sum(len(r.raw) + (r.curated is not None) for r in records)
-    return Audit(problems, len(records), objects)
+    objects = sum(len(r.raw) + (r.curated is not None) for _, r in work)
+    return Audit(problems, len(work), objects, tuple(archive.reports))

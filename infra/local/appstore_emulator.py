@@ -36,6 +36,8 @@ ADMIN_HELP = """\
 admin endpoints (JSON; POST bodies are JSON objects; base: the printed admin_url):
   GET  /_emulator/health                  token_url, report_url, bucket
   GET  /_emulator/stats                   request counts per endpoint and status
+  GET  /_emulator/served                  every report version a download served: month, served
+                                          name, SHA-256 (before any corruption fault) and time
   GET  /_emulator/download-headers        headers of the last download requests
   GET  /_emulator/expected-totals?year=Y&month=M
                                           rows and totals the month's report holds
@@ -47,6 +49,9 @@ admin endpoints (JSON; POST bodies are JSON objects; base: the printed admin_url
                           "bom": bool, "rows": N, "empty": bool, "header_only": bool,
                           "multi_member": bool}
                                           one month's file (empty: "Report not found")
+  POST /_emulator/report-answers {"report": R, "answer": "file"|"not_found"|"unsupported"}
+                                          how link requests for report type R are answered
+                                          (unsupported: 400 "Unable to fetch the request scope")
   POST /_emulator/restate {"year": Y, "month": M}
                                           Amazon restates the month (an amount cut by 10%,
                                           a refund added); answers the new revision

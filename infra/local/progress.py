@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 
 def progress_line(entry: dict[str, Any]) -> str:
-    """A month's log line as one progress line, e.g. `  2024-03  archived       62 rows    2.7 KB`."""
-    line = f"  {entry['month']}  {entry['status']:<10}"
+    """A period's log line as one progress line, e.g. `  sales         2024-03  archived       62 rows    2.7 KB`."""
+    line = f"  {entry.get('report', 'sales'):<16}{entry['month']:<9}{entry['status']:<12}"
     if entry.get("rows") is not None:
         line += f" {entry['rows']:>8,} rows"
     if entry.get("bytes") is not None:

@@ -14,11 +14,14 @@ import requests
 from click.testing import CliRunner, Result
 
 from archiver.months import Month
+from archiver.periods import Period, Year
 from cli.main import cli
 from infra.local.stack import LocalStack, MotoServer
 from tests.cli.healthy import Healthy
 
 MONTHS = [Month(2024, 1), Month(2024, 2), Month(2024, 3)]
+# One archived period of each other report type in the healthy archive.
+OTHERS: dict[str, Period] = {"earnings": Month(2024, 1), "earnings_yearly": Year(2023), "subscription": Month(2024, 2)}
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +36,19 @@ def moto_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def local(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LocalStack, Path]]:
+def reports() -> str | None:
+    """The function's REPORTS on the local stack: None keeps the template's (every type); a test module may override."""
+    return None
+
+
+@pytest.fixture
+def local(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: str | None) -> Iterator[tuple[LocalStack, Path]]:
     """The local stack provisioned from template.yaml, and the state file `make demo --keep-running` would write."""
     saved = dict(os.environ)
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.delenv("APPSTORE_ARCHIVE_STATE", raising=False)
     try:
-        with LocalStack(moto_url, reports="sales") as stack:  # the CLI commands are about sales
+        with LocalStack(moto_url, reports=reports) as stack:
             state = {
                 "version": 1,
                 "pid": os.getpid(),
@@ -64,7 +73,7 @@ def local(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 @pytest.fixture
 def healthy(local: tuple[LocalStack, Path], tmp_path: Path) -> Healthy:
-    """Three archived months (2024-01…03) and a not-found marker for 2023-12, all by the contract."""
+    """Sales: three archived months (2024-01…03), a not-found marker for 2023-12; one period of each other type (OTHERS)."""
     stack, _ = local
     env = stack.env
     archive = Healthy(
@@ -73,6 +82,8 @@ def healthy(local: tuple[LocalStack, Path], tmp_path: Path) -> Healthy:
     for month in MONTHS:
         archive.archive(month, tmp_path)
     archive.marker("not_found", Month(2023, 12))
+    for report, period in OTHERS.items():
+        archive.archive_other(report, period, tmp_path)
     return archive
 
 

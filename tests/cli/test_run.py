@@ -18,11 +18,17 @@ from tests.cli.healthy import Healthy
 from tests.cli.remote import FUNCTION, deploy
 
 
+@pytest.fixture
+def reports() -> str | None:
+    """Sales only, unless a test asks for every type (`reports` parametrized to None)."""
+    return "sales"
+
+
 def test_local_run_archives_the_months_with_progress(local) -> None:
     stack, state = local
     result = invoke("run", "--state-file", str(state), "--months", "2024-01,2024-02")
     assert result.exit_code == 0, result.output
-    assert 'event {"months": ["2024-01","2024-02"]}, 2 month(s) planned' in result.stdout
+    assert 'event {"months": ["2024-01","2024-02"]}, 2 period(s) planned' in result.stdout
     assert "2024-01  archived" in result.stdout
     assert "2024-02  archived" in result.stdout
     assert "run succeeded: 2 archived" in result.stdout
@@ -98,7 +104,7 @@ def test_stack_run_invokes_asynchronously_and_follows_the_logs(local, healthy: H
     )
     assert process.stdout is not None
     lines = [process.stdout.readline(), process.stdout.readline()]
-    assert 'event {"months": ["2024-01","2024-02"]}, 2 month(s) planned' in lines[0]
+    assert 'event {"months": ["2024-01","2024-02"]}, 2 period(s) planned' in lines[0]
     assert lines[1].startswith("started run ")
     request_id = lines[1].split()[2]
     second = (
@@ -134,6 +140,6 @@ def test_run_log_reads_only_its_own_request() -> None:
     run.read(_month_line("r-1", "2024-02", "deferred"), lambda *a: seen.append(a))
     run.read("2024-01-01T00:00:00Z r-1 Task timed out after 900.00 seconds", lambda *a: seen.append(a))
     run.read("REPORT RequestId: r-1 Duration: 1 ms", lambda *a: seen.append(a))
-    assert seen == [("2024-02", "deferred", None)]
+    assert seen == [("sales", "2024-02", "deferred", None)]
     assert run.started and run.ended and run.failed
     assert run.errors == ["Task timed out after 900.00 seconds"]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archiver.months import Month
+from archiver.periods import Year
 from tests.cli.conftest import as_json, aws_clients, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.remote import deploy
 
 
-def _states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
-    return {m["month"]: m["state"] for m in report["months"]}
+def _states(report: dict, name: str = "sales") -> dict[str, str]:  # type: ignore[type-arg]
+    return {m["month"]: m["state"] for m in report["reports"][name]["months"]}
 
 
 def test_local_status_shows_each_state_and_the_archived_months_figures(local, healthy: Healthy) -> None:
@@ -29,7 +31,7 @@ def test_local_status_shows_each_state_and_the_archived_months_figures(local, he
     assert states["2023-11"] == "deferred"
     assert states["2023-12"] == "not_found"
     assert [states[m] for m in ("2024-01", "2024-02", "2024-03")] == ["archived"] * 3
-    january = next(m for m in report["months"] if m["month"] == "2024-01")
+    january = next(m for m in report["reports"]["sales"]["months"] if m["month"] == "2024-01")
     assert january["rows"] == 3
     assert january["bytes"] > 0
     assert january["archived_at"].startswith(str(datetime.now(UTC).year))
@@ -40,9 +42,11 @@ def test_local_status_as_a_calendar(local, healthy: Healthy) -> None:
     _, state = local
     result = invoke("status", "--state-file", str(state))
     assert result.exit_code == 0
-    assert "Archive calendar" in result.stdout
+    for name in ("sales", "earnings", "subscription"):
+        assert f"{name}: calendar" in result.stdout
+    assert "earnings_yearly: calendar (yearly)" in result.stdout
     assert "2024" in result.stdout
-    assert "Archived months" in result.stdout
+    assert "Archived periods" in result.stdout
 
 
 def test_no_local_stack_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -100,3 +104,40 @@ def test_unknown_stack_is_one_line_and_exit_2(moto_url: str, monkeypatch) -> Non
     assert result.exit_code == 2
     assert "no-such-stack" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_local_status_has_one_calendar_per_report_type(local, healthy: Healthy) -> None:
+    _, state = local
+    healthy.marker("pending", Year(2022), "earnings_yearly")
+    healthy.marker("not_found", Month(2024, 3), "earnings")
+    healthy.s3.put_object(Bucket=healthy.bucket, Key=f"{healthy.prefix}state/subscription/unsupported.json", Body=b"{}")
+    report = as_json(invoke("status", "--state-file", str(state), "--json"))
+    assert list(report["reports"]) == ["sales", "earnings", "earnings_yearly", "subscription"]
+    yearly = report["reports"]["earnings_yearly"]
+    assert (yearly["period"], yearly["table"]) == ("year", "appstore_local.sales_earnings_yearly")
+    years = _states(report, "earnings_yearly")
+    assert next(iter(years)) == "2018"
+    assert list(years)[-1] == str(datetime.now(UTC).year)
+    assert (years["2022"], years["2023"], years["2021"]) == ("pending", "archived", "missing")
+    assert next(y for y in yearly["months"] if y["month"] == "2023")["rows"] == 4  # the Notes row, one Summary, two Detail
+    earnings = _states(report, "earnings")
+    assert (earnings["2024-01"], earnings["2024-02"], earnings["2024-03"]) == ("archived", "missing", "not_found")
+    assert report["reports"]["earnings"]["counts"]["archived"] == 1
+    assert _states(report, "subscription")["2024-02"] == "archived"
+    assert report["reports"]["subscription"]["unsupported"]["since"].startswith(str(datetime.now(UTC).year))
+    assert report["reports"]["sales"]["unsupported"] is None
+    text = invoke("status", "--state-file", str(state)).stdout
+    assert "unsupported: the API refused subscription as unknown" in text
+
+
+def test_status_report_filter_and_the_functions_reports(local, healthy: Healthy) -> None:
+    _, state = local
+    report = as_json(invoke("status", "--state-file", str(state), "--json", "--report", "earnings_yearly", "--report", "sales"))
+    assert list(report["reports"]) == ["sales", "earnings_yearly"]
+    document = json.loads(state.read_text())
+    document["function_env"]["REPORTS"] = "subscription,earnings"
+    state.write_text(json.dumps(document))
+    report = as_json(invoke("status", "--state-file", str(state), "--json"))
+    assert list(report["reports"]) == ["earnings", "subscription"]
+    refused = invoke("status", "--state-file", str(state), "--report", "royalties")
+    assert refused.exit_code == 2

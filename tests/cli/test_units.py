@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from archiver.months import Month
-from archiver.store import ArchiveStore
-from cli.archive import Item, Layout, MonthRecord
-from cli.otherkeys import is_other_report_key
+from archiver.periods import Year
+from archiver.reports import BY_NAME, SALES
+from cli.archive import Item, MonthRecord
+from cli.checks import Problem
+from cli.layout import classify, classify_key
 from cli.plan import EventError, build_event
 from cli.status import state_of
 from cli.target import TargetError, prefix_of
+from cli.verify import event_months
 
 
 def test_build_event_from_flags() -> None:
@@ -36,19 +39,27 @@ def test_prefix_of_refuses_another_bucket() -> None:
 
 
 def test_layout_classifies_keys_by_the_function_layout() -> None:
-    layout = Layout(ArchiveStore(None, "b", "p/"))  # type: ignore[arg-type]
     month = Month(2024, 2)
-    assert layout.classify("p/raw/sales/year=2024/month=02/report.zip") == ("raw", month)
-    assert layout.classify("p/sales/year=2024/month=02/sales_2024_02.csv.gz") == ("curated", month)
-    assert layout.classify("p/state/sales/pending/2024-02.json") == ("pending", month)
-    assert layout.classify(f"p/quarantine/sales/year=2024/month=02/{'0' * 64}-report.zip") == ("quarantine", month)
+    assert classify(SALES, "p/", "p/raw/sales/year=2024/month=02/report.zip") == ("raw", month)
+    assert classify(SALES, "p/", "p/sales/year=2024/month=02/sales_2024_02.csv.gz") == ("curated", month)
+    assert classify(SALES, "p/", "p/state/sales/pending/2024-02.json") == ("pending", month)
+    assert classify(SALES, "p/", f"p/quarantine/sales/year=2024/month=02/{'0' * 64}-report.zip") == ("quarantine", month)
+    assert classify(SALES, "p/", "p/state/sales/unsupported.json") == ("unsupported", None)
     for stray in (
         "p/sales/year=2024/month=02/sales_2024_03.csv.gz",
         "p/raw/sales/year=2024/month=13/x",
         "p/state/sales/other/2024-02.json",
         "p/x",
     ):
-        assert layout.classify(stray) is None
+        assert classify(SALES, "p/", stray) is None
+        assert classify_key("p/", stray) is None
+
+
+def test_layout_classifies_every_report_types_keys() -> None:
+    earnings, yearly = BY_NAME["earnings"], BY_NAME["earnings_yearly"]
+    assert classify_key("p/", "p/earnings_yearly/year=2023/earnings_yearly_2023.json.gz") == (yearly, "curated", Year(2023))
+    assert classify_key("p/", "p/raw/earnings/year=2024/month=02/e.csv") == (earnings, "raw", Month(2024, 2))
+    assert classify_key("p/", "p/state/earnings_yearly/not_found/2023.json") == (yearly, "not_found", Year(2023))
 
 
 def test_state_precedence() -> None:
@@ -62,7 +73,7 @@ def test_state_precedence() -> None:
     assert state_of(MonthRecord(Month(2024, 1), raw=[raw], markers={"deferred": raw})) == "deferred"
 
 
-def test_other_report_types_keys_are_not_stray() -> None:
+def test_no_report_types_keys_are_stray() -> None:
     sha = "ab" * 32
     for key in (
         "p/raw/earnings/year=2024/month=02/earnings.csv.gz",
@@ -77,7 +88,7 @@ def test_other_report_types_keys_are_not_stray() -> None:
         f"p/quarantine/earnings/year=2024/month=02/{sha}-earnings.csv",
         f"p/quarantine/earnings_yearly/year=2023/{sha}-e.zip",
     ):
-        assert is_other_report_key("p/", key), key
+        assert classify_key("p/", key) is not None, key
     for stray in (
         "p/earnings/year=2024/month=02/earnings_2024_03.json.gz",
         "p/earnings_yearly/year=2023/month=01/earnings_yearly_2023.json.gz",
@@ -87,4 +98,14 @@ def test_other_report_types_keys_are_not_stray() -> None:
         "p/quarantine/earnings/year=2024/month=02/not-a-sha.csv",
         "p/subscriptions/year=2024/month=02/x",
     ):
-        assert not is_other_report_key("p/", stray), stray
+        assert classify_key("p/", stray) is None, stray
+
+
+def _broken(report: str, period: str, check: str = "curated") -> Problem:
+    return Problem(check, "x", period, report=report)
+
+
+def test_repair_months_stand_for_every_type_and_a_broken_year_takes_one_of_its_months() -> None:
+    assert event_months([_broken("sales", "2024-02"), _broken("earnings_yearly", "2023")]) == ["2023-01", "2024-02"]
+    assert event_months([_broken("subscription", "2023-06"), _broken("earnings_yearly", "2023")]) == ["2023-06"]
+    assert event_months([_broken("earnings", "2024-01", "stray"), Problem("table", "x", report="earnings")]) == []

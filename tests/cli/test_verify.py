@@ -25,7 +25,16 @@ def test_a_healthy_archive_has_no_problem(local, healthy: Healthy) -> None:
     _, state = local
     result = invoke("verify", "--state-file", str(state))
     assert result.exit_code == 0, result.output
-    assert "verified 4 month(s), 6 object(s): no problems" in result.stdout
+    assert "verified 4 report type(s), 7 period(s), 12 object(s): no problems" in result.stdout
+
+
+def test_report_limits_the_audit_to_the_types_named(local, healthy: Healthy) -> None:
+    _, state = local
+    healthy.replace(healthy.store_of("earnings").curated_key(Month(2024, 1)), rows="9")
+    code, report = verify(state, "--report", "sales", "--report", "earnings_yearly")
+    assert (code, report["reports"], report["months_checked"]) == (0, ["sales", "earnings_yearly"], 5)
+    code, report = verify(state, "--report", "earnings")
+    assert (code, [(p["report"], p["month"]) for p in report["problems"]]) == (1, [("earnings", "2024-01")])
 
 
 def _sha(data: bytes) -> str:
@@ -153,6 +162,7 @@ def test_each_damage_is_one_problem(local, healthy: Healthy, damage, check: str,
     code, report = verify(state)
     assert code == 1
     checks = check.split("+")  # a changed raw object also means the curated one was not made from it
-    assert [(p["check"], p["month"]) for p in report["problems"]] == [(c, month) for c in checks], report["problems"]
+    named = "sales" if month or check == "table" else None
+    assert [(p["check"], p["report"], p["month"]) for p in report["problems"]] == [(c, named, month) for c in checks], report["problems"]
     assert words in report["problems"][0]["message"]
     assert report["summary"] == dict.fromkeys(checks, 1)

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -522,3 +523,7 @@ def test_cli_help_documents_options_and_admin_endpoints() -> None:
     assert done.returncode == 0
     for text in ("--rate-limit", "--s3-endpoint-url", "/_emulator/faults", "/_emulator/restate", "/_emulator/months", "report_not_found"):
         assert text in done.stdout
+    # Every admin action the emulator answers is documented.
+    actions = set(re.findall(r'action == "([\w-]+)"', (REPO / "infra/local/emulator/admin.py").read_text()))
+    assert {"served", "report-answers", "faults"} <= actions
+    assert [a for a in sorted(actions) if f"/_emulator/{a}" not in done.stdout] == []

@@ -55,10 +55,15 @@ def test_month_log_lines_become_progress_lines_and_metrics_are_kept() -> None:
     emf = {"_aws": {"CloudWatchMetrics": []}, "MonthsArchived": [1]}
     out.write(json.dumps(archived) + "\n" + json.dumps(emf))
     out.write("\n" + json.dumps({"month": "2018-01", "status": "not_found"}) + "\n")
-    assert shown.getvalue().splitlines() == ["  2024-03  archived      1,234 rows    56.7 KB", "  2018-01  not_found"]
+    assert shown.getvalue().splitlines() == [
+        "  sales           2024-03  archived        1,234 rows    56.7 KB",
+        "  sales           2018-01  not_found",
+    ]
     assert json.loads(out.kept.getvalue()) == emf and out.months == 2
     failed = progress_line({"month": "2024-04", "status": "failed", "error": "DownloadError: broke off"})
-    assert failed == "  2024-04  failed      DownloadError: broke off"
+    assert failed == "  sales           2024-04  failed        DownloadError: broke off"
+    yearly = progress_line({"report": "earnings_yearly", "month": "2025", "status": "unchanged", "bytes": 2600})
+    assert yearly == "  earnings_yearly 2025     unchanged        2.6 KB"
 
 
 def test_state_file_is_written_whole_read_while_its_process_lives_and_removed_by_its_writer(tmp_path: Path) -> None:

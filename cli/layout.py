@@ -1,0 +1,50 @@
+"""Classify a key under the prefix by the function's own layout (archiver.reports' helpers), for every report type."""
+
+from __future__ import annotations
+
+import re
+
+from archiver.periods import Period
+from archiver.reports import REPORT_TYPES, ReportType
+
+MARKERS = ("not_found", "deferred", "pending")
+_MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
+_QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
+
+# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or unsupported (no period).
+Kind = tuple[ReportType, str, Period | None]
+
+
+def classify_key(prefix: str, key: str) -> Kind | None:
+    """The report type, kind and period of a key of the layout; None for a stray key."""
+    for report in REPORT_TYPES:
+        found = classify(report, prefix, key)
+        if found is not None:
+            return report, *found
+    return None
+
+
+def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | None] | None:
+    """(kind, period) when `key` is one of the report type's raw, curated, state or quarantine keys."""
+    if key == report.unsupported_key(prefix):
+        return "unsupported", None
+    state = f"{prefix}state/{report.name}/"
+    if key.startswith(state):
+        if match := _MARKER.fullmatch(key[len(state) :]):
+            try:
+                marked = report.parse_period(match[2])
+            except ValueError:
+                return None
+            return (match[1], marked) if report.state_key(prefix, match[1], marked) == key else None
+        return None
+    period = report.period_in_key(key)
+    if period is None:
+        return None
+    if key == report.curated_key(prefix, period):
+        return "curated", period
+    raw, quarantined = report.raw_prefix(prefix, period), f"{prefix}quarantine/{report.name}/{report.partition_path(period)}"
+    if key.startswith(raw) and key != raw and "/" not in key[len(raw) :]:
+        return "raw", period
+    if key.startswith(quarantined) and _QUARANTINED.fullmatch(key[len(quarantined) :]):
+        return "quarantine", period
+    return None

@@ -1,0 +1,48 @@
+"""A report type's Glue table as the CLI sees it: the table (or why it cannot be read) and its partitions by period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archiver.catalog import Catalog, CatalogError
+from archiver.periods import Period
+from archiver.reports import ReportType
+
+if TYPE_CHECKING:
+    from cli.target import Target
+
+
+@dataclass(frozen=True)
+class TableView:
+    """The table's name and definition (None when it cannot be read, `error` says why) and its partitions."""
+
+    name: str
+    table: dict[str, Any] | None
+    partitions: dict[Period, str] = field(default_factory=dict)  # period -> location
+    error: str | None = None
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """The table's columns: (name, type)."""
+        columns = (self.table or {}).get("StorageDescriptor", {}).get("Columns", [])
+        return [(str(c["Name"]), str(c.get("Type", ""))) for c in columns]
+
+
+def read_table(glue: Any, target: Target, report: ReportType) -> TableView:
+    """Read the type's table and partitions with the function's own Catalog; a missing or wrongly keyed table is an error."""
+    name = report.table_name(target.table)
+    catalog = Catalog(glue, target.database, name, report.partition_keys)
+    try:
+        catalog.descriptor()
+        table = dict(glue.get_table(DatabaseName=target.database, Name=name)["Table"])
+        found = catalog.partitions()
+    except CatalogError as exc:
+        return TableView(name, None, error=str(exc))
+    partitions: dict[Period, str] = {}
+    for values, location in found.items():
+        try:
+            partitions[report.parse_period("-".join(values))] = location
+        except ValueError:  # a partition such as month=13 is no period of the layout
+            continue
+    return TableView(name, table, partitions)
