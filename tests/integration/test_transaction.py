@@ -337,3 +337,14 @@ def test_a_rollback_reads_the_transactions_own_versions_not_the_whole_history(
     with faults(stack, (version_heads, INTERNAL, 1, False), (on("PUT", "/raw/"), INTERNAL, 1000, False)):
         fails_cleanly(stack, capsys, logs, event(THIS), [THIS])
     assert len(heads) == 2  # the month's view and the transaction's own version; the five older versions are not read
+
+
+def test_a_pending_marker_written_twice_by_a_retry_is_cleared(stack: LocalStack) -> None:
+    archive(stack, THIS)
+    stack.emulator.restate(THIS.year, THIS.month)
+    marker_lost_once = (on("PUT", "/state/sales/pending/"), INTERNAL, 1, True)  # the SDK's retry writes a second version
+    with faults(stack, marker_lost_once) as (proxy,):
+        result = stack.invoke(event(THIS))
+    assert len(proxy.injected) == 1
+    assert_archived_as_served(stack, THIS, result)
+    consistent(stack, THIS)  # no pending marker: deleting one version did not uncover the other

@@ -139,7 +139,8 @@ class ArchiveStore:
     def put_intent(self, month: Period, intent: dict[str, Any]) -> str | None:
         """Write the month's pending marker (a transaction in progress); returns its version id."""
         body = json.dumps(intent).encode()
-        response = self.s3.put_object(**self.args(Key=self.marker_key("pending", month), Body=body, ContentType="application/json"))
+        key, metadata = self.marker_key("pending", month), {"txn": str(intent["txn"])}  # its txn, to find every version it wrote
+        response = self.s3.put_object(**self.args(Key=key, Body=body, ContentType="application/json", Metadata=metadata))
         return version_of(response)
 
     def read_intent(self, month: Period) -> tuple[dict[str, Any], str | None] | None:

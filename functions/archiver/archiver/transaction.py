@@ -63,12 +63,24 @@ def commit(
             raise RollbackFailed(detail) from exc
         if not isinstance(exc, UnknownOutcome):  # else the raw upload may have committed: the next run settles it
             with contextlib.suppress(Exception):  # a marker left behind is rolled back (a no-op) by the next run
-                store.clear_intent(month, marker)
+                clear_intent(store, month, marker, txn)
         raise
-    return finish(store, month, write.raw_key, register, markers, marker)
+    return finish(store, month, write.raw_key, register, markers, marker, txn)
 
 
-def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], marker: str | None) -> list[str]:
+def clear_intent(store: ArchiveStore, month: Period, marker: str | None, txn: str) -> None:
+    """Remove the transaction's pending marker: the version read or written, and every other version of this `txn`.
+
+    A retried PutObject of the marker may have written it twice; deleting one version would uncover the other.
+    """
+    store.clear_intent(month, marker)
+    if txn:
+        remove_versions(store, store.marker_key("pending", month), txn)
+
+
+def finish(
+    store: ArchiveStore, month: Period, raw_key: str, register: Register, markers: Iterable[str], marker: str | None, txn: str
+) -> list[str]:
     """After the commit point: old raw files, partition, markers; each failure is returned, the pending marker kept."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the previous raw file could not be removed", lambda: store.remove_other_raw(month, raw_key)),
@@ -83,7 +95,7 @@ def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register,
             errors.append(f"{what}: {type(exc).__name__}: {exc}")
     if not errors:  # otherwise the next run finds the marker and finishes the month
         try:
-            store.clear_intent(month, marker)
+            clear_intent(store, month, marker, txn)
         except Exception as exc:
             errors.append(f"the pending marker could not be cleared: {type(exc).__name__}: {exc}")
     return errors
@@ -100,7 +112,7 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
         if not made_from(store, store.current(curated_key), raw):  # its curated version was rolled back: made again from the raw object
             recurate(store, raw, curated_key, txn)
-        errors = finish(store, month, raw_key, register, markers, marker)
+        errors = finish(store, month, raw_key, register, markers, marker, txn)
         if errors:
             raise RuntimeError("; ".join(errors))
         return "rolled forward", marker
@@ -109,5 +121,5 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
         remove_versions(store, curated_key, txn, previous if isinstance(previous, str) else None)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
-    store.clear_intent(month, marker)
+    clear_intent(store, month, marker, txn)
     return "rolled back", marker
