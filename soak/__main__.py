@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections import Counter
 
+from soak import coverage
 from soak.loop import Soak, Totals
 
 
@@ -20,6 +21,7 @@ def summary(seed: int, totals: Totals) -> str:
         f"AWS faults injected: {sum(aws.values())} ({', '.join(f'{k[4:]} {n}' for k, n in sorted(aws.items()))})",
         f"Appstore faults injected: {sum(appstore.values())} ({', '.join(f'{k[9:]} {n}' for k, n in sorted(appstore.items()))})",
         f"month results: {dict(sorted(totals.statuses.items()))}",
+        *coverage.lines(totals.exercised, totals.operations, totals.calls),
         f"violations: {len(totals.violations)}",
     ]
     first: dict[int, int] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 from infra.local.faultproxy import RESET, UNACKED, Call, Decision, glue_error, s3_error
 from soak.draw import UPLOADS, AwsPlan
@@ -22,17 +23,19 @@ def error_for(call: Call, kind: str) -> Decision:
 class AwsFaults:
     """The proxy's decision function; `arm` sets the plan of the next run, `disarm` lets everything through."""
 
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
+    def __init__(self, bucket: str, prefix: str = "", kill: Callable[[], None] = lambda: None) -> None:
+        self.bucket, self.prefix, self.kill = bucket, prefix, kill
+        self.killed_on: tuple[str, str] | None = None  # (operation, kind) of the call a drawn kill answered, this run
         self._lock = threading.Lock()
         self._plan: AwsPlan | None = None
         self._rng = random.Random(0)
         self._calls: Counter[str] = Counter()
+        self.seen: Counter[str] = Counter()  # every call of the soak by operation (armed or not), to show what was exercised
 
     def arm(self, plan: AwsPlan, rng: random.Random) -> None:
         """Apply `plan` to the calls from now on, counting the n-th call of each operation from one."""
         with self._lock:
-            self._plan, self._rng, self._calls = plan, rng, Counter()
+            self._plan, self._rng, self._calls, self.killed_on = plan, rng, Counter(), None
 
     def disarm(self) -> None:
         """Forward every call."""
@@ -44,12 +47,17 @@ class AwsFaults:
         if not (call.operation.startswith("glue.") or (call.operation.startswith("s3.") and call.bucket == self.bucket)):
             return None
         with self._lock:
+            self.seen[call.operation] += 1
             plan = self._plan
             if plan is None:
                 return None
             self._calls[call.operation] += 1
             nth = self._calls[call.operation]
             kind: str | None = None
+            if plan.kill_on and self.killed_on is None and self._kill_point(call, plan.kill_on):
+                self.killed_on = (call.operation, UNACKED if plan.kill_on[2] == "after" else RESET)
+                self.kill()  # the run's process ends here; "after": the call still reaches S3, its answer never returns
+                return self.killed_on[1]
             if plan.persistent and plan.persistent_key in call.path:
                 operation, persistent = plan.persistent
                 if operation == call.operation or (operation == "s3.uploads" and call.operation in UPLOADS):
@@ -60,3 +68,8 @@ class AwsFaults:
             if kind is None and plan.rate and self._rng.random() < plan.rate:
                 kind = self._rng.choices(("500", "SlowDown", RESET, UNACKED), (0.3, 0.2, 0.25, 0.25))[0]
         return None if kind is None else error_for(call, kind)
+
+    def _kill_point(self, call: Call, point: tuple[str, str, str]) -> bool:
+        """Whether the call is the drawn kill point: its operation, on a key under the prefix + the point's key."""
+        operation, key, _ = point
+        return call.operation == operation and (operation.startswith("glue.") or call.key.startswith(self.prefix + key))

@@ -7,7 +7,7 @@ depends on the draws only, never on outcomes: the same seed replays the same seq
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.months import Month
@@ -24,11 +24,29 @@ S3_OPERATIONS = (
     "AbortMultipartUpload",
     "DeleteObject",
     "DeleteObjectVersion",
+    "ListObjectVersions",
+    "ListMultipartUploads",
 )
 GLUE_OPERATIONS = ("GetTable", "GetPartitions", "GetPartition", "CreatePartition", "UpdatePartition", "BatchCreatePartition")
 UPLOADS = ("s3.PutObject", "s3.CreateMultipartUpload", "s3.UploadPart", "s3.CompleteMultipartUpload")
 OPERATIONS = tuple(f"s3.{op}" for op in S3_OPERATIONS) + tuple(f"glue.{op}" for op in GLUE_OPERATIONS)
 AWS_KINDS = ("500", "SlowDown", "reset", "unacked")
+# The writes whose lost answer the month transaction must resolve by reading back: drawn unacknowledged more often.
+UNACKED_TARGETS = ("s3.PutObject", "s3.CompleteMultipartUpload", "s3.DeleteObjectVersion", "s3.DeleteObject")
+# Kill the run as it sends one of these calls (operation, key under the prefix, before or after S3 has it): the
+# transaction's stages, which a kill at a random moment rarely hits.
+KILL_POINTS = (
+    ("s3.PutObject", "sales/", "before"),  # the pending marker written, the curated upload not yet
+    ("s3.PutObject", "raw/", "before"),  # between the curated and the raw upload
+    ("s3.CreateMultipartUpload", "raw/", "before"),  # the same, multipart
+    ("s3.UploadPart", "raw/", "before"),  # in the middle of a multipart raw upload
+    ("s3.PutObject", "raw/", "after"),  # the raw upload committed, its answer never read
+    ("s3.CompleteMultipartUpload", "raw/", "after"),
+    ("s3.DeleteObjectVersion", "sales/", "before"),  # in the middle of a rollback
+    ("s3.DeleteObject", "raw/", "before"),  # removing a raw file served under an older name
+    ("glue.CreatePartition", "", "before"),
+    ("s3.DeleteObjectVersion", "state/sales/pending/", "before"),  # the month committed and finished, its marker not yet cleared
+)
 APPSTORE_FAULTS = {
     "token": ("500", "503", "429", "truncate", "delay"),
     "report": ("500", "503", "429", "invalid_token", "expired_link", "redirect", "truncate", "delay"),
@@ -53,6 +71,7 @@ class AwsPlan:
     targeted: tuple[tuple[str, int, str], ...] = ()  # (operation, n-th call, kind)
     persistent: tuple[str, str] | None = None  # (operation or "s3.uploads", kind)
     persistent_key: str = ""  # the persistent fault hits only keys containing this, e.g. "/raw/": between the two uploads
+    kill_on: tuple[str, str, str] | None = None  # one of KILL_POINTS: the run is killed as it sends that call
 
 
 @dataclass(frozen=True)
@@ -96,7 +115,7 @@ class Draw:
         if clean:
             return RunPlan(number, self._event(rng), changes, clean=True)
         expire = rng.uniform(0.1, 1.5) if rng.random() < 0.1 else None
-        return RunPlan(
+        plan = RunPlan(
             number,
             self._event(rng),
             changes,
@@ -107,6 +126,9 @@ class Draw:
             budget=120.0 + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else 900.0,
             kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
         )
+        if plan.kill_at is None and rng.random() < 0.1:  # a kill at one of the transaction's stages
+            return replace(plan, aws=replace(plan.aws, kill_on=rng.choice(KILL_POINTS)))
+        return plan
 
     def _event(self, rng: random.Random) -> dict[str, Any]:
         """The schedule payload, {}, months, or from/to, with or without force."""
@@ -170,4 +192,6 @@ class Draw:
         rate = rng.choices((0.0, 0.02, 0.05, 0.12), (0.3, 0.3, 0.25, 0.15))[0]
         targeted = tuple((rng.choice(OPERATIONS), rng.randint(1, 3), kind()) for _ in range(rng.choice((0, 1, 1, 2))))
         persistent = (rng.choice((*OPERATIONS, "s3.uploads")), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
+        if rng.random() < 0.3:  # one of the transaction's writes committed but unacknowledged
+            targeted += ((rng.choice(UNACKED_TARGETS), rng.randint(1, 3), "unacked"),)
         return AwsPlan(rate, targeted, persistent, rng.choice(("", "/raw/")))

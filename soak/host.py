@@ -42,6 +42,14 @@ class FunctionHost:
         )
         if self._read().get("ready") is not True:
             raise RuntimeError("soak.child did not start")
+        self.running: int | None = None  # the pid of the run in progress
+
+    def kill_running(self) -> None:
+        """SIGKILL the run in progress, by its pid (called by the AWS fault decisions at a drawn kill point)."""
+        pid = self.running
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _read(self) -> dict[str, Any]:
         assert self.process.stdout is not None
@@ -57,6 +65,7 @@ class FunctionHost:
         self.process.stdin.write(json.dumps({"event": event, "budget": budget, "out": str(out)}) + "\n")
         self.process.stdin.flush()
         pid = int(self._read()["pid"])
+        self.running = pid
         hung = threading.Event()
 
         def kill(why_hung: bool = False) -> None:
@@ -74,6 +83,7 @@ class FunctionHost:
         try:
             status = int(self._read()["status"])
         finally:
+            self.running = None
             for timer in timers:
                 timer.cancel()
         return Ended(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, hung.is_set())
@@ -112,4 +122,6 @@ def read_output(out: Path, ended: Ended) -> Outcome:
                     outcome.metrics[metric["Name"]] = outcome.metrics.get(metric["Name"], 0) + total
         elif "month" in doc and "status" in doc:
             outcome.results.append(doc)
+        elif "month" in doc and "transaction" in doc:
+            outcome.settled.append(str(doc["transaction"]))
     return outcome

@@ -51,6 +51,7 @@ class Outcome:
     metrics: dict[str, float] = field(default_factory=dict)
     glue_faults: int = 0
     faults: int = 0  # every fault injected into this run (AWS and Appstore)
+    settled: list[str] = field(default_factory=list)  # how each pending transaction was settled (rolled back, forward, refetch)
 
     def months_with(self, *statuses: str, with_error: bool = False) -> set[Month]:
         """Months reported with one of these statuses (and an error, if asked)."""

@@ -20,6 +20,7 @@ from infra.local.emulator.served import Served
 from infra.local.faultproxy import FaultProxy
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
 from soak.awsfaults import AwsFaults
+from soak.coverage import note
 from soak.draw import Draw, RunPlan
 from soak.host import FunctionHost, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
@@ -39,6 +40,9 @@ class Totals:
     clean_runs: int = 0
     faults: Counter[str] = field(default_factory=Counter)  # kind -> count, e.g. "aws:unacked", "appstore:download:truncate"
     statuses: Counter[str] = field(default_factory=Counter)
+    operations: Counter[str] = field(default_factory=Counter)  # "s3.PutObject unacked" -> AWS faults injected
+    exercised: Counter[str] = field(default_factory=Counter)  # transaction paths reached (see soak.coverage)
+    calls: Counter[str] = field(default_factory=Counter)  # every AWS call of the function by operation
     violations: list[tuple[int, Violation]] = field(default_factory=list)  # (run number, violation)
     seconds: float = 0.0
 
@@ -52,7 +56,7 @@ class Soak:
         self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
         self.moto = MotoServer().start()
         self.stack = LocalStack(self.moto.url, prefix=PREFIX, reports="sales")  # the soak checks the sales invariants
-        self.faults = AwsFaults(BUCKET)
+        self.faults = AwsFaults(BUCKET, PREFIX)
         self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
         self.layout = Layout(BUCKET, PREFIX)
         self.draw = Draw(seed, self.months, schedule_event(), harsh)
@@ -69,6 +73,7 @@ class Soak:
             "SOAK_BROKEN": broken or "",
         }
         self.host = FunctionHost(env)
+        self.faults.kill = self.host.kill_running
         self.scratch = tempfile.TemporaryDirectory(prefix="soak-")
         self.totals = Totals()
         self.seen: set[Violation] = set()
@@ -120,11 +125,17 @@ class Soak:
             expiry.cancel()
         self.faults.disarm()
         aws = self.proxy.reset_counts()
+        if self.faults.killed_on:  # the call a drawn kill answered is the kill, not a fault
+            aws[self.faults.killed_on] -= 1
+            operation, key, when = plan.aws.kill_on or ("", "", "")
+            self.totals.exercised[f"killed {when} sending {operation} {PREFIX}{key}"] += 1
+            self.faults.killed_on = None
         outcome = read_output(out, ended)
         outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
         outcome.faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
-        for (_, kind), n in aws.items():
+        for (operation, kind), n in aws.items():
             self.totals.faults[f"aws:{kind}"] += n
+            self.totals.operations[f"{operation} {kind}"] += n
         self.totals.statuses.update(str(r["status"]) for r in outcome.results)
         if ended.hung:
             outcome.error = f"hung: killed after {ended}"
@@ -140,6 +151,7 @@ class Soak:
             plan = self.draw.run(number, after_kill)
             after, outcome = self.one(plan, before, after_kill)
             self._record(number, check_run(before, after, outcome, self.served(), after_kill))
+            note(totals.exercised, outcome, after, after_kill)
             totals.runs, totals.kills, totals.clean_runs = number, totals.kills + outcome.killed, totals.clean_runs + plan.clean
             if outcome.killed:
                 after_kill = True
@@ -155,6 +167,8 @@ class Soak:
         has_report = {m: self.stack.emulator.has_report(m.year, m.month) for m in self.months}
         self._record(final.number, check_run(before, after, outcome, self.served(), after_kill))
         self._record(final.number, check_final(after, outcome, self.served(), has_report))
+        totals.exercised["final clean run checked (invariant 8)"] += 1
+        totals.calls = Counter(self.faults.seen)
         totals.seconds = time.monotonic() - started
         return totals
 

@@ -30,7 +30,7 @@ class Obj:
     sha256: str
     metadata: dict[str, str]
     whole: bool  # curated: the gzip stream decompresses completely; other objects: True
-    body: bytes = field(default=b"", repr=False, compare=False)  # raw and curated objects only
+    body: bytes = field(default=b"", repr=False, compare=False)  # raw and curated objects and state markers only
 
 
 class Layout:
@@ -112,7 +112,8 @@ def observe(s3: S3Client, glue: GlueClient, layout: Layout, database: str, table
             got = s3.get_object(Bucket=layout.bucket, Key=item["Key"])
             body = got["Body"].read()
             curated, raw = layout.curated.fullmatch(item["Key"]), layout.raw.fullmatch(item["Key"])
-            sha, kept = hashlib.sha256(body).hexdigest(), body if curated or raw else b""
+            marker = layout.marker.fullmatch(item["Key"])
+            sha, kept = hashlib.sha256(body).hexdigest(), body if curated or raw or marker else b""
             objects[item["Key"]] = Obj(
                 item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), not curated or _whole_gzip(body), kept
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from tests.integration.test_faults import (
     cold_start,
     current_keys,
     event,
+    served,
     snapshot,
     statuses,
 )
@@ -113,3 +115,30 @@ def test_killed_after_the_raw_upload_is_rolled_forward_by_the_next_run(stack: Lo
     assert_holds_served(stack, LAST)  # partition registered by the roll-forward
     consistent(stack, LAST)
     assert statuses(stack.invoke(event(LAST))) == {str(LAST): "unchanged"}
+
+
+def committed_raw_beside_the_previous_curated(stack: LocalStack, month: Any, data: bytes) -> None:
+    """A raw upload that committed but could not be read back, then the curated rollback: the pending marker stays."""
+    (raw_key,) = [k for k in current_keys(stack) if k.startswith(f"{PREFIX}raw/sales/year={month.year:04d}/month={month.mm}/")]
+    txn, curated = "7" * 32, f"{PREFIX}sales/year={month.year:04d}/month={month.mm}/sales_{month.year:04d}_{month.mm}.csv.gz"
+    metadata = {"sha256": hashlib.sha256(data).hexdigest(), "txn": txn}
+    stack.clients.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=data, Metadata=metadata)
+    intent = {"month": str(month), "txn": txn, "raw_key": raw_key, "curated_key": curated, "previous_curated_version": None}
+    stack.clients.s3.put_object(Bucket=BUCKET, Key=f"{PENDING}{month}.json", Body=json.dumps(intent).encode())
+
+
+def test_committed_raw_beside_an_older_curated_object_is_rolled_forward_when_the_month_is_no_longer_served(stack: LocalStack) -> None:
+    archive(stack, THIS)
+    stack.emulator.restate(THIS.year, THIS.month)
+    committed_raw_beside_the_previous_curated(stack, THIS, served(stack, THIS))
+    stack.emulator.set_month(THIS.year, THIS.month, empty=True)  # Amazon no longer serves the month: the next fetch is "not found"
+    stack.invoke(event(THIS))
+    consistent(stack, THIS)  # the curated object is made from the committed raw object, the marker is gone
+
+
+def test_committed_raw_beside_a_curated_object_of_the_same_bytes_is_settled(stack: LocalStack) -> None:
+    archive(stack, THIS)
+    committed_raw_beside_the_previous_curated(stack, THIS, served(stack, THIS))  # a forced rewrite of the same bytes
+    assert statuses(stack.invoke(event(THIS))) == {str(THIS): "unchanged"}
+    consistent(stack, THIS)
+    assert f"{PENDING}{THIS}.json" not in current_keys(stack)

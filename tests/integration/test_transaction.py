@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -314,3 +315,36 @@ def test_a_report_over_the_decompression_cap_is_quarantined(
     message = fails_cleanly(stack, capsys, logs, event(THIS), [THIS])
     assert "ReportTooLarge" in message and "MAX_DECOMPRESSED_BYTES" in message
     assert quarantined(stack, message) == served(stack, THIS)
+
+
+def test_a_rollback_reads_the_transactions_own_versions_not_the_whole_history(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], logs: io.StringIO
+) -> None:
+    archive(stack, THIS)
+    for n in range(4):  # the curated object's history: five versions
+        if n == 3:
+            time.sleep(1.1)  # versions as old as the previous one (to the second S3 lists) are read too: none here
+        assert statuses(stack.invoke(event(THIS, force=True))) == {str(THIS): "archived"}
+    stack.emulator.restate(THIS.year, THIS.month)
+    heads: list[str] = []
+
+    def version_heads(method: str, path: str, headers: Any) -> bool:
+        """Count the HEADs of the curated object (the month's view, then the rollback's reads of versions), inject nothing."""
+        if method == "HEAD" and unquote(path) == key_path(curated_key(THIS)):
+            heads.append(path)
+        return False
+
+    with faults(stack, (version_heads, INTERNAL, 1, False), (on("PUT", "/raw/"), INTERNAL, 1000, False)):
+        fails_cleanly(stack, capsys, logs, event(THIS), [THIS])
+    assert len(heads) == 2  # the month's view and the transaction's own version; the five older versions are not read
+
+
+def test_a_pending_marker_written_twice_by_a_retry_is_cleared(stack: LocalStack) -> None:
+    archive(stack, THIS)
+    stack.emulator.restate(THIS.year, THIS.month)
+    marker_lost_once = (on("PUT", "/state/sales/pending/"), INTERNAL, 1, True)  # the SDK's retry writes a second version
+    with faults(stack, marker_lost_once) as (proxy,):
+        result = stack.invoke(event(THIS))
+    assert len(proxy.injected) == 1
+    assert_archived_as_served(stack, THIS, result)
+    consistent(stack, THIS)  # no pending marker: deleting one version did not uncover the other

@@ -77,15 +77,17 @@ def _multipart(store: ArchiveStore, key: str, path: Path, metadata: dict[str, st
         raise
 
 
-def versions_of(store: ArchiveStore, key: str, txn: str) -> list[str]:
-    """The version ids of `key` written by transaction `txn` (a retried PutObject may have committed twice)."""
-    mine: list[str] = []
+def versions_of(store: ArchiveStore, key: str, txn: str, since: str | None = None) -> list[str]:
+    """The version ids of `key` written by transaction `txn` (a retried PutObject may have committed twice).
+
+    Only versions no older than `since` (the version current when the transaction began) are read: a rollback costs
+    the transaction's own versions, not the key's whole history. Without `since`, or if it is gone, every version is.
+    """
     pages = store.s3.get_paginator("list_object_versions").paginate(**store.args(Prefix=key))
-    for page in pages:
-        for version in page.get("Versions", []):
-            if version["Key"] == key and _txn_of(store, key, version["VersionId"]) == txn:
-                mine.append(version["VersionId"])
-    return mine
+    versions = [v for page in pages for v in page.get("Versions", []) if v["Key"] == key]
+    start = next((v["LastModified"] for v in versions if since is not None and v["VersionId"] == since), None)
+    candidates = [v["VersionId"] for v in versions if start is None or (v["LastModified"] >= start and v["VersionId"] != since)]
+    return [version for version in candidates if _txn_of(store, key, version) == txn]
 
 
 def _txn_of(store: ArchiveStore, key: str, version: str) -> str | None:
@@ -98,9 +100,9 @@ def _txn_of(store: ArchiveStore, key: str, version: str) -> str | None:
         raise
 
 
-def remove_versions(store: ArchiveStore, key: str, txn: str) -> int:
+def remove_versions(store: ArchiveStore, key: str, txn: str, since: str | None = None) -> int:
     """Delete every version of `key` that transaction `txn` wrote, never another writer's; the previous one is current again."""
-    mine = versions_of(store, key, txn)
+    mine = versions_of(store, key, txn, since)
     for version in mine:
         store.s3.delete_object(**store.args(Key=key, VersionId=version))
     return len(mine)

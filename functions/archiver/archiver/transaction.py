@@ -69,7 +69,7 @@ def commit(
         put_file(store, write.raw_key, write.raw_path, {"sha256": write.raw_sha256, TXN: txn}, write.raw_type)  # the commit point
     except Exception as exc:
         try:
-            remove_versions(store, write.curated_key, txn)
+            remove_versions(store, write.curated_key, txn, previous)
         except Exception as undo:
             detail = f"{type(exc).__name__}: {exc}; the rollback failed ({type(undo).__name__}: {undo}); the next run retries it"
             raise RollbackFailed(detail) from exc
@@ -128,7 +128,8 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
             raise Unfinished("; ".join(errors), mine)
         return outcome
     if txn and curated_key:
-        remove_versions(store, curated_key, txn)
+        previous = intent.get("previous_curated_version")
+        remove_versions(store, curated_key, txn, previous if isinstance(previous, str) else None)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
     converged = not older and converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile

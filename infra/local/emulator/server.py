@@ -18,6 +18,11 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     emulator: AppstoreEmulator
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore a client that resets its connection (a killed run); report anything else as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class EmulatorHandler(BaseHTTPRequestHandler):
     """Turns HTTP requests into AppstoreEmulator.handle calls; logs no query strings or tokens."""
