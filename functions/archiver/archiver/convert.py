@@ -14,8 +14,8 @@ from typing import IO, BinaryIO
 
 from archiver.decode import GZIP_MAGIC as GZIP_MAGIC
 from archiver.decode import ZIP_MAGIC as ZIP_MAGIC
-from archiver.decode import lift_field_limit, open_text
 from archiver.decode import open_csv as open_csv
+from archiver.decode import open_text
 from archiver.decode import sniff as sniff
 from archiver.errors import ReportFormatError as ReportFormatError
 from archiver.errors import ReportTooLarge as ReportTooLarge
@@ -43,10 +43,6 @@ class CuratedDialect(csv.Dialect):
 COLUMNS_FINGERPRINT = hashlib.sha256(f"{','.join(CANONICAL_COLUMNS)};quote-all;backslash-escape".encode()).hexdigest()[:16]
 
 
-# The csv module refuses fields over 131,072 characters by default. Its limit is process-global and
-# read while parsing, so it is only ever raised (to the largest value), never set and restored around
-# a read, which would race another thread's reader. Lifting it is safe: a field is never longer than
-# the decompressed bytes, which curate's `max_bytes` caps.
 @dataclass(frozen=True)
 class Curated:
     """Facts about a curated file that was written."""
@@ -60,7 +56,6 @@ class Curated:
 def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:
     """Write the curated CSV (gzip, UTF-8, no BOM) of `source` to `target`; ReportFormatError if it cannot be."""
     # ReportFormatError covers SchemaError, and ReportTooLarge: raised once over `max_bytes` decompressed bytes.
-    lift_field_limit()
     try:
         with open_text(source, max_bytes) as text:
             return _rewrite(text, target)

@@ -26,6 +26,10 @@ READ_SIZE = 64 * 1024  # decompressed bytes asked for at a time: the most a bomb
 _CORRUPT = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 
 
+# The csv module refuses fields over 131,072 characters by default. Its limit is process-global and
+# read while parsing, so it is only ever raised (to the largest value), never set and restored around
+# a read, which would race another thread's reader. Lifting it is safe: a field is never longer than
+# the decompressed bytes, which open_text's `max_bytes` caps.
 def lift_field_limit() -> None:
     """Let the csv module read fields of any length (its limit is process-global, so it is only ever raised)."""
     if csv.field_size_limit() < sys.maxsize:
@@ -122,6 +126,7 @@ def _encoding(head: bytes) -> str:
 @contextmanager
 def open_text(path: Path, max_bytes: int | None = None, allow_plain: bool = False) -> Iterator[IO[str]]:
     """The report's CSV text (universal newlines left to the csv module), decompressed under `max_bytes`."""
+    lift_field_limit()  # a csv reader of this text may meet a field of any length
     with open_csv(path, allow_plain) as raw:
         capped = _Capped(raw, max_bytes)
         encoding = _encoding(capped.head(4))

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from archiver.decode import lift_field_limit, open_text
+from archiver.decode import open_text
 from archiver.errors import ReportFormatError
 from archiver.hashing import HashingWriter
 from archiver.sectionparse import Header, Row, items
@@ -68,7 +68,6 @@ class Sectioned:
 @contextmanager
 def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Header | Row]]:
     """The headers and rows of the decompressed, decoded file (archiver.decode); failures as ReportFormatError."""
-    lift_field_limit()
     try:
         with open_text(source, max_bytes, allow_plain=True) as text:
             yield items(text)
