@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "archiver"
+MOTO_SERVER = Path(__file__).with_name("motoserver.py")  # moto_server with S3 keys held weakly (bounded memory)
 
 
 def free_port() -> int:
@@ -54,10 +55,10 @@ class MotoServer:
 
     def start(self, timeout: float = 30.0) -> MotoServer:
         """Start the server and wait until it answers."""
-        script = Path(sys.executable).with_name("moto_server")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
         self.process = subprocess.Popen(  # noqa: S603 - fixed command on loopback
-            [*command, "-H", "127.0.0.1", "-p", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while True:

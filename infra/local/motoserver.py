@@ -1,0 +1,72 @@
+"""`moto_server` whose dashboard registry holds S3 keys weakly, so that a long local run keeps a bounded memory.
+
+moto registers every model instance it ever creates (for its `/moto-api/` dashboard), and its
+ListObjectVersions deep-copies every version in the bucket, bytes included, on every call. The
+registry kept each copy for the life of the server: 50 listings of 100 versions of 300 KB grew
+the server by 1.4 GB, and the soak's moto server reached 24 GB after 675 runs. Held weakly, a
+copy is freed (and its buffer closed by its own `__del__`) once the answer is sent; keys still in
+a bucket stay registered. Nothing moto answers changes.
+
+Run as a script (`python motoserver.py -H 127.0.0.1 -p PORT`): it imports only moto.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import moto.core.models
+import moto.moto_api._internal.models
+from moto.s3.models import FakeKey, FakeMultipart
+from moto.server import main
+
+WEAK_MODELS: tuple[Any, ...] = (FakeKey, FakeMultipart)  # the models that carry object bytes
+
+
+class WeakInstances:
+    """The registry's list of a model's instances, holding each one weakly."""
+
+    def __init__(self) -> None:
+        self._next = itertools.count()
+        self._alive: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+    def append(self, instance: Any) -> None:
+        """Register an instance (what `BaseModel.__new__` calls)."""
+        self._alive[next(self._next)] = instance
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._alive.values()))
+
+    def __len__(self) -> int:
+        return len(self._alive)
+
+
+def hold_weakly() -> None:
+    """Give the byte-carrying models a weak registry."""
+    for model in WEAK_MODELS:
+        model.instances_tracked = WeakInstances()
+
+
+def _after(reset: Callable[[], None]) -> Callable[[], None]:
+    """`reset` (which gives every model a fresh list), then weak registries again."""
+
+    def reset_then_hold_weakly() -> None:
+        reset()
+        hold_weakly()
+
+    return reset_then_hold_weakly
+
+
+def install() -> None:
+    """Hold S3 keys weakly now and after every `/moto-api/reset` or backend reset."""
+    hold_weakly()
+    moto.core.models.reset_model_data = _after(moto.core.models.reset_model_data)  # type: ignore[attr-defined]
+    moto.moto_api._internal.models.reset_model_data = _after(moto.moto_api._internal.models.reset_model_data)  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    install()
+    main(sys.argv[1:])
