@@ -406,6 +406,26 @@ def test_partitions_of_months_outside_the_plan_are_repaired_without_a_download(
     assert sorted(calls) == ["GetPartitions", "GetTable"]  # one listing answers every month's partition check
 
 
+@pytest.mark.parametrize("served", ["half", "nothing"])
+def test_an_archived_month_gets_its_partition_back_even_when_its_own_fetch_fails_or_finds_nothing(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, served: str
+) -> None:
+    run()
+    month = str(CURRENT)  # planned by every run: the repair must not wait for the month's own archive step
+    aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[month[:4], month[5:]])
+    before = [v for v in versions(aws) if "/quarantine/" not in v["Key"]]
+    name, good = amazon.files[month]
+    if served == "half":  # the month fails before its commit point
+        amazon.files[month] = (name, good[: len(good) // 2])
+        with pytest.raises(RunFailedError, match=f"1 month\\(s\\) failed: {month}"):
+            run()
+    else:  # Amazon no longer has it: `not_found`, and the archive keeps what it has
+        del amazon.files[month]
+        assert statuses(run())[month] == "not_found"
+    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"]] == before
+    assert partitions(aws)[(month[:4], month[5:])] == f"s3://{BUCKET}/appstore/sales/year={month[:4]}/month={month[5:]}/"
+
+
 def test_a_partition_that_cannot_be_repaired_fails_its_month(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
     old = MONTHS[0]
     run({"months": [old]})

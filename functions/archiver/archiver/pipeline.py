@@ -57,7 +57,7 @@ class Pipeline:
             self.store, self.state.pending, planned, self._register, self._markers, self.max_bytes
         )
         self.superseded.update(unfinished)
-        results += repair_partitions(self.store, self.state.archived - {item.month for item in planned}, self._register)
+        results += repair_partitions(self.store, self.state.archived, self._register)  # planned ones too: they may fail
         possible = unsupported.may_be_unsupported(self.store, self.state)  # else a refusal as unknown is a failure
         gated = possible and unsupported.still_refused(self.state, self.now)
         if gated:
