@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections import Counter
 
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broken", default=None, help=argparse.SUPPRESS)  # a deliberately broken archiver, for the soak's own test
     parser.add_argument("--harsh", action="store_true", help="every run restates a month and fails every raw upload")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated soak still stops its servers (the with block)
     with Soak(args.seed, broken=args.broken, harsh=args.harsh, report=lambda line: print(line, flush=True)) as soak:
         totals = soak.run(args.runs, args.minutes, args.max_violations)
     print(summary(args.seed, totals), flush=True)

@@ -47,6 +47,10 @@ KILL_POINTS = (
     ("glue.CreatePartition", "", "before"),
     ("s3.DeleteObjectVersion", "state/sales/pending/", "before"),  # the month committed and finished, its marker not yet cleared
 )
+# Calls a run makes only in some states, which a fault drawn on any operation rarely meets: drawn on purpose
+# when the state is there. Partition calls when a partition was dropped or moved; recovery after a kill.
+PARTITION_CALLS = ("glue.GetPartitions", "glue.GetPartition", "glue.CreatePartition", "glue.UpdatePartition")
+RECOVERY_CALLS = ("s3.ListObjectVersions", "s3.DeleteObjectVersion", "s3.ListMultipartUploads", "s3.AbortMultipartUpload", "s3.GetObject")
 APPSTORE_FAULTS = {
     "token": ("500", "503", "429", "truncate", "delay"),
     "report": ("500", "503", "429", "invalid_token", "expired_link", "redirect", "truncate", "delay"),
@@ -80,7 +84,7 @@ class RunPlan:
 
     number: int
     event: dict[str, Any]
-    changes: tuple[tuple[str, Month], ...] = ()  # (restate|compression|size|appear|disappear, month)
+    changes: tuple[tuple[str, Month], ...] = ()  # (restate|compression|size|appear|disappear|unregister|relocate, month)
     appstore: tuple[tuple[str, str, int, dict[str, Any]], ...] = ()  # (endpoint, fault, times, options)
     expire_token_at: float | None = None  # seconds into the run
     expired_status: int = 403
@@ -122,7 +126,7 @@ class Draw:
             appstore=self._appstore(rng),
             expire_token_at=expire,
             expired_status=rng.choice((401, 403)),
-            aws=self._aws(rng),
+            aws=self._aws(rng, self._focus(rng, changes, after_kill)),
             budget=120.0 + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else 900.0,
             kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
         )
@@ -148,9 +152,12 @@ class Draw:
         return event
 
     def _changes(self, rng: random.Random) -> tuple[tuple[str, Month], ...]:
-        """Restatements, compression and size changes, months appearing late or disappearing."""
+        """Restatements, compression and size changes, months appearing late or disappearing, partitions dropped or moved."""
         changes: list[tuple[str, Month]] = []
         for month, report in self.reports.items():
+            partition = rng.random()  # someone deletes the month's partition, or points it elsewhere (if it exists)
+            if partition < 0.05:
+                changes.append(("unregister" if partition < 0.03 else "relocate", month))
             if report.empty:
                 if rng.random() < 0.2:
                     report.empty = False
@@ -183,14 +190,24 @@ class Draw:
             faults.append((endpoint, fault, rng.choices((1, 2, 6), (0.7, 0.2, 0.1))[0], options))
         return tuple(faults)
 
-    def _aws(self, rng: random.Random) -> AwsPlan:
-        """A background fault rate, up to two targeted faults, and sometimes one operation failing on every call."""
+    def _focus(self, rng: random.Random, changes: tuple[tuple[str, Month], ...], after_kill: bool) -> tuple[str, ...]:
+        """Calls to fault because this run is likely to make them: partition repair, recovery after a kill."""
+        focus: list[str] = []
+        if any(kind in ("unregister", "relocate") for kind, _ in changes) and rng.random() < 0.5:
+            focus.append(rng.choice(PARTITION_CALLS))
+        if after_kill and rng.random() < 0.6:
+            focus += rng.sample(RECOVERY_CALLS, 2)
+        return tuple(focus)
+
+    def _aws(self, rng: random.Random, focus: tuple[str, ...] = ()) -> AwsPlan:
+        """A background fault rate, up to two targeted faults (and one on each `focus` call), sometimes one failing on every call."""
 
         def kind() -> str:
             return rng.choices(AWS_KINDS, (0.3, 0.2, 0.25, 0.25))[0]
 
         rate = rng.choices((0.0, 0.02, 0.05, 0.12), (0.3, 0.3, 0.25, 0.15))[0]
         targeted = tuple((rng.choice(OPERATIONS), rng.randint(1, 3), kind()) for _ in range(rng.choice((0, 1, 1, 2))))
+        targeted += tuple((operation, 1, kind()) for operation in focus)
         persistent = (rng.choice((*OPERATIONS, "s3.uploads")), rng.choice(("500", "reset", "unacked"))) if rng.random() < 0.08 else None
         if rng.random() < 0.3:  # one of the transaction's writes committed but unacknowledged
             targeted += ((rng.choice(UNACKED_TARGETS), rng.randint(1, 3), "unacked"),)

@@ -12,7 +12,10 @@ Readings of the issue's wording (the strict ones that a correct archiver can sti
   months that are not open); no stray keys; a curated object's bytes are whole gzip and match
   its `sha256` metadata.
 - 4: exempts a month that had a pending marker before the run (recovering a killed run's
-  transaction is allowed to change it; 1-3 still apply).
+  transaction is allowed to change it; 1-3 still apply). A failed month that was archived before
+  the run may have its missing or moved partition put back at its own location: every run
+  registers the partitions of the pairs committed earlier before any month's attempt, so a
+  failing download does not keep committed data out of Athena (6 requires it).
 - 5: a failed month, or an `archived` month with an error (post-commit steps left undone),
   means the run raises, emits RunFailed and no RunSucceeded; a run that raises for any reason
   emits RunFailed and no RunSucceeded; a run that returns emits RunSucceeded and no RunFailed.
@@ -130,8 +133,10 @@ def check_run(before: Archive, after: Archive, outcome: Outcome, served: dict[st
     found += check_pairs(after, exempt)
     pending_before = before.markers("pending")
     for month in sorted(outcome.months_with("failed") - pending_before):
-        if before.state(month) != after.state(month):
-            found.append(Violation(4, str(month), f"failed, but changed: {before.state(month)} -> {after.state(month)}"))
+        (raw, curated, partition), now = before.state(month), after.state(month)
+        repaired = curated is not None and now[2] == after.layout.location(month)  # a committed pair's partition put back
+        if (raw, curated) != now[:2] or (partition != now[2] and not repaired):
+            found.append(Violation(4, str(month), f"failed, but changed: {before.state(month)} -> {now}"))
     found += check_metrics(outcome)
     if outcome.glue_faults == 0 and (outcome.returned or outcome.results):
         for month in sorted(after.months() - exempt):

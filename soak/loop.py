@@ -89,12 +89,14 @@ class Soak:
             by_month.setdefault(version.month, []).append(version)
         return by_month
 
-    def _apply(self, plan: RunPlan) -> None:
-        """Change Amazon's reports as drawn, and queue the Appstore faults."""
-        emu = self.stack.emulator
+    def _apply(self, plan: RunPlan) -> bool:
+        """Change Amazon's reports and the catalog as drawn, and queue the Appstore faults; whether the catalog changed."""
+        emu, catalog = self.stack.emulator, False
         for kind, month in plan.changes:
             if kind == "restate":
                 emu.restate(month.year, month.month)
+            elif kind in ("unregister", "relocate"):
+                catalog |= self._move_partition(kind, month)
             else:
                 wanted = self.draw.reports[month]
                 emu.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
@@ -102,6 +104,27 @@ class Soak:
         for endpoint, fault, times, options in plan.appstore:
             emu.inject(endpoint, fault, times, **options)
             self.totals.faults[f"appstore:{endpoint}:{fault}"] += times
+        return catalog
+
+    def _move_partition(self, kind: str, month: Month) -> bool:
+        """Delete the month's partition, or point it at another month's prefix, if it has one; whether it had."""
+        glue, values = self.stack.clients.glue, [f"{month.year:04d}", month.mm]
+        try:
+            current = glue.get_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)["Partition"]
+        except glue.exceptions.EntityNotFoundException:
+            return False
+        if kind == "unregister":
+            glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)
+        else:
+            descriptor: Any = {**current["StorageDescriptor"], "Location": self.layout.location(month.shift(-12))}
+            glue.update_partition(
+                DatabaseName=DATABASE,
+                TableName=TABLE,
+                PartitionValueList=values,
+                PartitionInput={"Values": values, "StorageDescriptor": descriptor},
+            )
+        self.totals.exercised[f"partitions {'deleted' if kind == 'unregister' else 'moved elsewhere'} between runs"] += 1
+        return True
 
     def _drain(self) -> int:
         """Remove the Appstore faults no request consumed, uncounting them; return how many were consumed."""
@@ -113,8 +136,7 @@ class Soak:
         return leftover
 
     def one(self, plan: RunPlan, before: Archive, after_kill: bool) -> tuple[Archive, Outcome]:
-        """Run the handler once as drawn; return the archive after it and what the run did."""
-        self._apply(plan)
+        """Run the handler once as drawn (its changes applied); return the archive after it and what the run did."""
         queued = sum(times for _, _, times, _ in plan.appstore)
         if not plan.clean:
             self.faults.arm(plan.aws, random.Random(f"{self.seed}/{plan.number}/aws"))
@@ -149,6 +171,8 @@ class Soak:
             if time.monotonic() - started > minutes * 60 or (max_violations and len(totals.violations) >= max_violations):
                 break
             plan = self.draw.run(number, after_kill)
+            if self._apply(plan):  # a partition the run must repair: "before" is the catalog as the run finds it
+                before = self.archive()
             after, outcome = self.one(plan, before, after_kill)
             self._record(number, check_run(before, after, outcome, self.served(), after_kill))
             note(totals.exercised, outcome, after, after_kill)
