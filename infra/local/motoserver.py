@@ -1,11 +1,12 @@
-"""`moto_server` whose dashboard registry holds S3 keys weakly, so that a long local run keeps a bounded memory.
+"""`moto_server` whose registry of S3 model instances holds them weakly, so that a long local run keeps a bounded memory.
 
 moto registers every model instance it ever creates (for its `/moto-api/` dashboard), and its
-ListObjectVersions deep-copies every version in the bucket, bytes included, on every call. The
-registry kept each copy for the life of the server: 50 listings of 100 versions of 300 KB grew
-the server by 1.4 GB, and the soak's moto server reached 24 GB after 675 runs. Held weakly, a
-copy is freed (and its buffer closed by its own `__del__`) once the answer is sent; keys still in
-a bucket stay registered. Nothing moto answers changes.
+ListObjectVersions deep-copies every version and delete marker in the bucket (a delete marker
+holds the key it hides), bytes included, on every call. The registry kept each copy for the life
+of the server: 50 listings of 100 versions of 300 KB grew the server by 1.4 GB, and the soak's
+moto server reached 24 GB after 675 runs. Held weakly, a copy is freed (and its buffer closed by
+its own `__del__`) once the answer is sent; objects still in a bucket stay registered. The S3 API
+answers do not change; the dashboard's `/moto-api/data.json` lists only live instances.
 
 Run as a script (`python motoserver.py -H 127.0.0.1 -p PORT`): it imports only moto.
 """
@@ -14,16 +15,16 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import moto.core.models
 import moto.moto_api._internal.models
-from moto.s3.models import FakeKey, FakeMultipart
+import moto.s3.models  # registers the S3 models in model_data
+from moto.core.model_instances import model_data
 from moto.server import main
-
-WEAK_MODELS: tuple[Any, ...] = (FakeKey, FakeMultipart)  # the models that carry object bytes
 
 
 class WeakInstances:
@@ -32,22 +33,26 @@ class WeakInstances:
     def __init__(self) -> None:
         self._next = itertools.count()
         self._alive: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()  # the server is threaded: no registration while a reset iterates
 
     def append(self, instance: Any) -> None:
         """Register an instance (what `BaseModel.__new__` calls)."""
-        self._alive[next(self._next)] = instance
+        with self._lock:
+            self._alive[next(self._next)] = instance
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(list(self._alive.values()))
+        with self._lock:
+            return iter(list(self._alive.values()))
 
     def __len__(self) -> int:
-        return len(self._alive)
+        with self._lock:
+            return len(self._alive)
 
 
 def hold_weakly() -> None:
-    """Give the byte-carrying models a weak registry."""
-    for model in WEAK_MODELS:
-        model.instances_tracked = WeakInstances()
+    """Give every S3 model (keys, delete markers, multipart uploads, and the ACLs a copy carries) a weak registry."""
+    for model in model_data["s3"].values():
+        model.instances_tracked = WeakInstances()  # type: ignore[attr-defined]
 
 
 def _after(reset: Callable[[], None]) -> Callable[[], None]:
