@@ -426,6 +426,38 @@ def test_an_archived_month_gets_its_partition_back_even_when_its_own_fetch_fails
     assert partitions(aws)[(month[:4], month[5:])] == f"s3://{BUCKET}/appstore/sales/year={month[:4]}/month={month[5:]}/"
 
 
+@pytest.mark.parametrize("served", ["restated", "nothing", "half"])
+def test_a_fetched_month_whose_partition_repair_fails_is_reported_once_and_truthfully(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, served: str
+) -> None:
+    run()
+    month = str(CURRENT)
+    values = [month[:4], month[5:]]
+    aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)
+    asked: list[int] = []
+
+    def refused(params: dict[str, Any]) -> bool:  # the run-start repair's call only, or every call
+        asked.append(1) if params["PartitionValues"] == values else None
+        return params["PartitionValues"] == values and (served != "restated" or len(asked) == 1)
+
+    fail_calls(aws.glue, "GetPartition", "AccessDeniedException", refused)
+    if served == "restated":  # the month's own commit registers the partition: one result, `archived`, no error
+        amazon.files[month] = (amazon.files[month][0], report(month, n=9)[1])
+        (result,) = [r for r in run()["results"] if r["month"] == month]
+        assert (result["status"], result["error"]) == ("archived", None)
+        assert partitions(aws)[tuple(values)] == f"s3://{BUCKET}/appstore/sales/year={values[0]}/month={values[1]}/"
+    elif served == "nothing":  # Amazon no longer serves it: `not_found`, then the partition failure, which fails the run
+        del amazon.files[month]
+        with pytest.raises(RunFailedError, match=f"1 month\\(s\\) failed: {month}: partition could not be registered"):
+            run()
+        assert tuple(values) not in partitions(aws)
+    else:  # the month's own attempt fails too: one `failed` result naming both
+        name, good = amazon.files[month]
+        amazon.files[month] = (name, good[: len(good) // 2])
+        with pytest.raises(RunFailedError, match=f"1 month\\(s\\) failed: {month}: .+; partition could not be registered"):
+            run()
+
+
 def test_a_partition_that_cannot_be_repaired_fails_its_month(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
     old = MONTHS[0]
     run({"months": [old]})

@@ -22,7 +22,7 @@ from archiver.prepare import fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import Marker, MonthWrite, commit
-from archiver.upkeep import repair_partitions, settle_pending
+from archiver.upkeep import repair_partitions, settle_pending, with_repair
 
 DOWNLOAD_ATTEMPTS = 3
 TIMEOUTS = (requests.Timeout, requests.ConnectionError, DownloadError)  # once no time is left, a month failing so ran out of it
@@ -41,6 +41,7 @@ class Pipeline:
     state: ArchiveState
     partitions: Mapping[tuple[str, ...], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
+    registered: set[Period] = field(default_factory=set)  # periods whose partition this run put right
     superseded: dict[Period, list[Marker]] = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
@@ -57,7 +58,10 @@ class Pipeline:
             self.store, self.state.pending, planned, self._register, self._markers, self.max_bytes
         )
         self.superseded.update(unfinished)
-        results += repair_partitions(self.store, self.state.archived, self._register)  # planned ones too: they may fail
+        fetched = {str(item.month) for item in planned}  # repaired too, as their own fetch may fail: see with_repair
+        repaired = repair_partitions(self.store, self.state.archived, self._register)
+        results += [r for r in repaired if r.month not in fetched]
+        repairs = {r.month: r for r in repaired if r.month in fetched}
         possible = unsupported.may_be_unsupported(self.store, self.state)  # else a refusal as unknown is a failure
         gated = possible and unsupported.still_refused(self.state, self.now)
         if gated:
@@ -76,19 +80,25 @@ class Pipeline:
                     result = refused or self._failed(item, unsupported.failure(self.store, exc))
                 except Exception as exc:  # one month's failure must not stop the others
                     result = self._failed(item, exc)
-            on_result(result)
-            results.append(result)
+            for reported in with_repair(result, repairs.pop(result.month, None)):
+                on_result(reported)
+                results.append(reported)
             if result.status == "unsupported":
                 break
+        for left in repairs.values():  # months this run did not reach
+            on_result(left)
+            results.append(left)
         unsupported.served_again(self.store, self.state, results[asked:])
         return results
 
     def _register(self, month: Period) -> str:
         """Make sure the period's partition is at its location, calling Glue only when the run's listing says otherwise."""
         values, location = self.store.report.partition_values(month), self.store.location(month)
-        if self.partitions.get(values) == location:
+        if self.partitions.get(values) == location or month in self.registered:
             return "unchanged"
-        return self.catalog.ensure_partition(list(values), location)
+        outcome = self.catalog.ensure_partition(list(values), location)
+        self.registered.add(month)
+        return outcome
 
     def _failed(self, item: PlannedMonth, exc: Exception) -> MonthResult:
         """A month that raised before its commit point (nothing changed): deferred if it ran out of time, else failed."""

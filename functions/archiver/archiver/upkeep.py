@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from aws_lambda_powertools import Logger
 
@@ -63,3 +64,16 @@ def repair_partitions(store: ArchiveStore, months: Iterable[Period], register: C
             extra = {"month": str(month), "partition": outcome, "location": location}
             logger.info(f"{store.report.name} {month}: partition {outcome}", extra=extra)
     return failed
+
+
+def with_repair(result: MonthResult, repair: MonthResult | None) -> list[MonthResult]:
+    """A fetched month's result with its failed run-start partition repair (None: it did not fail).
+
+    Dropped when the month's own step registers the partition again (`archived`, `unchanged`: their results carry
+    any error); added to the error of a `failed` month; otherwise (not found, deferred) reported after it.
+    """
+    if repair is None or result.status in ("archived", "unchanged"):
+        return [result]
+    if result.status == "failed":
+        return [replace(result, error=f"{result.error}; {repair.error}")]
+    return [result, repair]
