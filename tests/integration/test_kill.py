@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from infra.local.faultproxy import s3_error
 from infra.local.stack import BUCKET, FUNCTION_DIR, LocalStack
 from tests.integration.test_faults import (
     LAST,
@@ -29,7 +30,7 @@ from tests.integration.test_faults import (
     snapshot,
     statuses,
 )
-from tests.integration.test_transaction import PENDING, consistent
+from tests.integration.test_transaction import PENDING, consistent, faults
 
 __all__ = ["cold_start"]
 pytestmark = pytest.mark.integration
@@ -103,6 +104,18 @@ def test_killed_in_the_middle_of_a_multipart_raw_upload_is_rolled_back_by_the_ne
     assert stack.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")  # an upload left open
     assert snapshot(stack) != before
     assert statuses(stack.invoke(event(THIS))) == {str(THIS): "unchanged"}
+    assert snapshot(stack) == before
+    assert stack.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_an_abort_of_the_open_upload_whose_answer_is_lost_still_settles_the_month(stack: LocalStack) -> None:
+    archive(stack, LAST, THIS)
+    stack.emulator.restate(LAST.year, LAST.month)
+    before = snapshot(stack)
+    killed_run(stack, event(LAST), "s3", "UploadPart", "/raw/", threshold=1024)
+    abort = (lambda method, path, headers: method == "DELETE" and "/raw/" in path, s3_error(500, "InternalError"), 1, True)  # the abort
+    with faults(stack, abort, max_attempts=3):  # the abort lands, its answer is lost; the SDK's retry answers NoSuchUpload
+        assert statuses(stack.invoke(event(THIS))) == {str(THIS): "unchanged"}
     assert snapshot(stack) == before
     assert stack.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 

@@ -122,7 +122,11 @@ def abort_uploads(store: ArchiveStore, prefix: str) -> int:
     pages = store.s3.get_paginator("list_multipart_uploads").paginate(**store.args(Prefix=prefix))
     for page in pages:
         for upload in page.get("Uploads", []):
-            store.s3.abort_multipart_upload(**store.args(Key=upload["Key"], UploadId=upload["UploadId"]))
+            try:
+                store.s3.abort_multipart_upload(**store.args(Key=upload["Key"], UploadId=upload["UploadId"]))
+            except ClientError as exc:  # a retry after an abort whose answer was lost: the upload is gone, as asked
+                if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                    raise
             aborted += 1
     return aborted
 
