@@ -19,7 +19,9 @@ Readings of the issue's wording (the strict ones that a correct archiver can sti
 - 5: a failed month, or an `archived` month with an error (post-commit steps left undone),
   means the run raises, emits RunFailed and no RunSucceeded; a run that raises for any reason
   emits RunFailed and no RunSucceeded; a run that returns emits RunSucceeded and no RunFailed.
-- 6: after a run that ends, reached its months (returned, or reported one) and saw no Glue fault.
+- 6: after a run that ends, reached its months (returned, or reported one) and saw no Glue fault;
+  and after a run that returned with no error in any result, whatever faults it met (retries
+  absorbed them, or the run hid a failure: either way the partitions must be right).
 - 7: the first run after a kill that ends without any fault leaves no pending marker and no
   failed month (with 2, 3 and 6 holding for every month, as no month is open).
 """
@@ -59,6 +61,10 @@ class Outcome:
     def months_with(self, *statuses: str, with_error: bool = False) -> set[Month]:
         """Months reported with one of these statuses (and an error, if asked)."""
         return {Month.parse(r["month"]) for r in self.results if r["status"] in statuses and (r.get("error") or not with_error)}
+
+    def spotless(self) -> bool:
+        """Returned, and no result carries an error: any fault it met was absorbed by retries."""
+        return self.returned and self.error is None and not any(r.get("error") for r in self.results)
 
     def problems(self) -> set[Month]:
         """Months reported failed, or archived with an error."""
@@ -138,10 +144,10 @@ def check_run(before: Archive, after: Archive, outcome: Outcome, served: dict[st
         if (raw, curated) != now[:2] or (partition != now[2] and not repaired):
             found.append(Violation(4, str(month), f"failed, but changed: {before.state(month)} -> {now}"))
     found += check_metrics(outcome)
-    if outcome.glue_faults == 0 and (outcome.returned or outcome.results):
+    if (outcome.glue_faults == 0 and (outcome.returned or outcome.results)) or outcome.spotless():
         for month in sorted(after.months() - exempt):
             if after.partitions.get(month) != after.layout.location(month):
-                found.append(Violation(6, str(month), f"partition {after.partitions.get(month)!r} after a run without Glue faults"))
+                found.append(Violation(6, str(month), f"partition {after.partitions.get(month)!r} after a run without Glue failures"))
     if after_kill and outcome.faults == 0:
         if after.markers("pending"):
             found.append(Violation(7, None, f"pending markers left by a fault-free run: {sorted(map(str, after.markers('pending')))}"))
