@@ -33,7 +33,7 @@ class WeakInstances:
     def __init__(self) -> None:
         self._next = itertools.count()
         self._alive: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-        self._lock = threading.Lock()  # the server is threaded: no registration while a reset iterates
+        self._lock = threading.Lock()  # the server is threaded: no registration while the dashboard lists
 
     def append(self, instance: Any) -> None:
         """Register an instance (what `BaseModel.__new__` calls)."""
@@ -66,7 +66,7 @@ def _after(reset: Callable[[], None]) -> Callable[[], None]:
 
 
 def install() -> None:
-    """Hold S3 keys weakly now and after every `/moto-api/reset` or backend reset."""
+    """Hold S3 model instances weakly now and after every `/moto-api/reset` or backend reset."""
     hold_weakly()
     moto.core.models.reset_model_data = _after(moto.core.models.reset_model_data)  # type: ignore[attr-defined]
     moto.moto_api._internal.models.reset_model_data = _after(moto.moto_api._internal.models.reset_model_data)  # type: ignore[attr-defined]

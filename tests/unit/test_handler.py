@@ -426,7 +426,7 @@ def test_an_archived_month_gets_its_partition_back_even_when_its_own_fetch_fails
     assert partitions(aws)[(month[:4], month[5:])] == f"s3://{BUCKET}/appstore/sales/year={month[:4]}/month={month[5:]}/"
 
 
-@pytest.mark.parametrize("served", ["restated", "nothing", "half"])
+@pytest.mark.parametrize("served", ["restated", "same", "nothing", "half"])
 def test_a_fetched_month_whose_partition_repair_fails_is_reported_once_and_truthfully(
     run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, served: str
 ) -> None:
@@ -438,13 +438,14 @@ def test_a_fetched_month_whose_partition_repair_fails_is_reported_once_and_truth
 
     def refused(params: dict[str, Any]) -> bool:  # the run-start repair's call only, or every call
         asked.append(1) if params["PartitionValues"] == values else None
-        return params["PartitionValues"] == values and (served != "restated" or len(asked) == 1)
+        return params["PartitionValues"] == values and (served not in ("restated", "same") or len(asked) == 1)
 
     fail_calls(aws.glue, "GetPartition", "AccessDeniedException", refused)
-    if served == "restated":  # the month's own commit registers the partition: one result, `archived`, no error
-        amazon.files[month] = (amazon.files[month][0], report(month, n=9)[1])
+    if served in ("restated", "same"):  # its own commit, or its unchanged check, registers it: one result, no error
+        if served == "restated":
+            amazon.files[month] = (amazon.files[month][0], report(month, n=9)[1])
         (result,) = [r for r in run()["results"] if r["month"] == month]
-        assert (result["status"], result["error"]) == ("archived", None)
+        assert (result["status"], result["error"]) == ("archived" if served == "restated" else "unchanged", None)
         assert partitions(aws)[tuple(values)] == f"s3://{BUCKET}/appstore/sales/year={values[0]}/month={values[1]}/"
     elif served == "nothing":  # Amazon no longer serves it: `not_found`, then the partition failure, which fails the run
         del amazon.files[month]
@@ -456,6 +457,19 @@ def test_a_fetched_month_whose_partition_repair_fails_is_reported_once_and_truth
         amazon.files[month] = (name, good[: len(good) // 2])
         with pytest.raises(RunFailedError, match=f"1 month\\(s\\) failed: {month}: .+; partition could not be registered"):
             run()
+
+
+def test_a_partition_put_right_at_the_run_start_is_not_asked_for_again_by_the_months_commit(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore
+) -> None:
+    run()
+    month = str(CURRENT)
+    aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[month[:4], month[5:]])
+    amazon.files[month] = (amazon.files[month][0], report(month, n=9)[1])
+    calls = glue_calls(aws)
+    (result,) = [r for r in run()["results"] if r["month"] == month]
+    assert result["status"] == "archived"
+    assert (calls.count("GetPartition"), calls.count("CreatePartition"), calls.count("UpdatePartition")) == (1, 1, 0)
 
 
 def test_a_partition_that_cannot_be_repaired_fails_its_month(run: Callable[..., dict[str, Any]], aws: Clients) -> None:

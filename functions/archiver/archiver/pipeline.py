@@ -85,7 +85,7 @@ class Pipeline:
                 results.append(reported)
             if result.status == "unsupported":
                 break
-        for left in repairs.values():  # months this run did not reach
+        for left in repairs.values():  # a safeguard: the loop stops early only for a type with no archived month
             on_result(left)
             results.append(left)
         unsupported.served_again(self.store, self.state, results[asked:])
