@@ -117,12 +117,17 @@ def observe(s3: S3Client, glue: GlueClient, layout: Layout, database: str, table
             objects[item["Key"]] = Obj(
                 item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), not curated or _whole_gzip(body), kept
             )
-    partitions: dict[Month, str] = {}
+    return Archive(layout, objects, partitions(glue, database, table))
+
+
+def partitions(glue: GlueClient, database: str, table: str) -> dict[Month, str]:
+    """Every partition of the table: month -> location."""
+    found: dict[Month, str] = {}
     for listing in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table):
         for partition in listing["Partitions"]:
             year, month = partition["Values"]
-            partitions[Month(int(year), int(month))] = partition.get("StorageDescriptor", {}).get("Location", "")
-    return Archive(layout, objects, partitions)
+            found[Month(int(year), int(month))] = partition.get("StorageDescriptor", {}).get("Location", "")
+    return found
 
 
 def made_from(raw: Obj, curated: Obj) -> bool | None:
