@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +12,6 @@ import requests
 
 from archiver import unsupported
 from archiver.appstore import AppstoreClient, AppstoreError, ReportUnsupported
-from archiver.catalog import Catalog
 from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.download import Downloaded, DownloadError, download
 from archiver.objects import clear_intent
@@ -22,7 +21,7 @@ from archiver.prepare import fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import Marker, MonthWrite, commit
-from archiver.upkeep import repair_partitions, settle_pending, with_repair
+from archiver.upkeep import Partitions, repair_partitions, with_repair
 
 DOWNLOAD_ATTEMPTS = 3
 TIMEOUTS = (requests.Timeout, requests.ConnectionError, DownloadError)  # once no time is left, a month failing so ran out of it
@@ -37,11 +36,9 @@ class Pipeline:
     downloads: requests.Session
     allowed_hosts: tuple[str, ...]
     store: ArchiveStore
-    catalog: Catalog[tuple[str, ...]]
+    partitions: Partitions
     state: ArchiveState
-    partitions: Mapping[tuple[str, ...], str]  # the table's partitions when the run started: values -> location
     max_bytes: int | None = None  # the most bytes a report may decompress to
-    registered: set[Period] = field(default_factory=set)  # periods whose partition this run put right
     superseded: dict[Period, list[Marker]] = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
@@ -53,14 +50,10 @@ class Pipeline:
         margin: float,
         on_result: Callable[[MonthResult], None] = lambda result: None,
     ) -> list[MonthResult]:
-        """Settle pending transactions, repair partitions, then archive each month; once time runs short the rest are deferred."""
-        planned, results, unfinished = settle_pending(
-            self.store, self.state.pending, planned, self._register, self._markers, self.max_bytes
-        )
-        self.superseded.update(unfinished)
+        """Repair partitions, then archive each month (pending transactions already settled); once time runs short the rest are deferred."""
         fetched = {str(item.month) for item in planned}  # repaired too, as their own fetch may fail: see with_repair
-        repaired = repair_partitions(self.store, self.state.archived, self._register)
-        results += [r for r in repaired if r.month not in fetched]
+        repaired = repair_partitions(self.store, self.state.archived, self.partitions.register)
+        results = [r for r in repaired if r.month not in fetched]
         repairs = {r.month: r for r in repaired if r.month in fetched}
         possible = unsupported.may_be_unsupported(self.store, self.state)  # else a refusal as unknown is a failure
         gated = possible and unsupported.still_refused(self.state, self.now)
@@ -90,15 +83,6 @@ class Pipeline:
             results.append(left)
         unsupported.served_again(self.store, self.state, results[asked:])
         return results
-
-    def _register(self, month: Period) -> str:
-        """Make sure the period's partition is at its location, calling Glue only when the run's listing says otherwise."""
-        values, location = self.store.report.partition_values(month), self.store.location(month)
-        if self.partitions.get(values) == location or month in self.registered:
-            return "unchanged"
-        outcome = self.catalog.ensure_partition(list(values), location)
-        self.registered.add(month)
-        return outcome
 
     def _failed(self, item: PlannedMonth, exc: Exception) -> MonthResult:
         """A month that raised before its commit point (nothing changed): deferred if it ran out of time, else failed."""
@@ -138,7 +122,8 @@ class Pipeline:
             metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
-            errors = commit(self.store, write, previous, self._register, self._markers(month), self.superseded.get(month, []))
+            markers, supersedes = self.state.markers(month), self.superseded.get(month, [])
+            errors = commit(self.store, write, previous, self.partitions.register, markers, supersedes)
             done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
             return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
 
@@ -146,7 +131,7 @@ class Pipeline:
         """An unchanged month's partition and markers; their errors (its pair agrees: `unchanged`, incomplete, not failed)."""
         what = "partition could not be registered"
         try:
-            self._register(item.month)
+            self.partitions.register(item.month)
             what = "a marker could not be cleared"
             self._settle(item)
             for old in self.superseded.pop(item.month, []):  # the pair agrees: the unfinished transaction is finished
@@ -171,10 +156,6 @@ class Pipeline:
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
-
-    def _markers(self, month: Period) -> list[str]:
-        """The month's not_found and deferred markers, to clear once it is archived."""
-        return [s for s, months in (("not_found", self.state.not_found), ("deferred", self.state.deferred)) if month in months]
 
     def _settle(self, item: PlannedMonth) -> None:
         """Clear the month's markers once it is archived."""

@@ -47,6 +47,10 @@ class ArchiveState:
     pending: frozenset[Period] = frozenset()  # a month transaction was left in progress
     unsupported: datetime | None = None  # when the API last refused the report type as unknown
 
+    def markers(self, period: Period) -> list[str]:
+        """The period's not_found and deferred markers, to clear once it is archived."""
+        return [s for s, periods in (("not_found", self.not_found), ("deferred", self.deferred)) if period in periods]
+
 
 @dataclass(frozen=True)
 class PlannedMonth:

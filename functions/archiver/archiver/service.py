@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +15,15 @@ from archiver.appstore import AppstoreClient, Credentials
 from archiver.catalog import Catalog
 from archiver.deadline import Deadline
 from archiver.months import Month
+from archiver.periods import Period
 from archiver.pipeline import Pipeline
 from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
 from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.store import ArchiveStore
+from archiver.transaction import Marker
+from archiver.upkeep import Partitions, settle_pending
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -31,6 +34,7 @@ else:
 
 SAFETY_MARGIN_SECONDS = 120.0  # no new month is started with less Lambda time left than this
 SECRET_MAX_AGE = 300
+Superseded = dict[Period, list[Marker]]  # unfinished markers a period's new transaction replaces
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,14 @@ def read_credentials(secrets: SecretsManagerClient, secret_id: str) -> Credentia
 
 @dataclass(frozen=True)
 class Part:
-    """One report type's share of a run: its store, Glue table, state and plan."""
+    """One report type's share of a run: its store, Glue partitions, state and plan, and why its Glue table could not be read."""
 
     report: ReportType
     store: ArchiveStore
-    catalog: Catalog[tuple[str, ...]]
-    partitions: dict[tuple[str, ...], str]
+    partitions: Partitions
     state: ArchiveState
     planned: list[PlannedMonth]
+    broken: Exception | None = None  # set: only the type's pending transactions are settled this run
 
 
 def require_versioning(s3: S3Client, settings: Settings) -> None:
@@ -79,14 +83,25 @@ def require_versioning(s3: S3Client, settings: Settings) -> None:
 
 
 def prepare_part(report: ReportType, settings: Settings, clients: Clients, request: Request, current: Month, now: datetime) -> Part:
-    """Check the type's Glue table and read its state and plan (no write); raises what stops this type."""
-    catalog = Catalog(clients.glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
-    catalog.descriptor()
-    partitions = catalog.partitions()
+    """Read the type's state and plan, then check its Glue table and read its partitions (no write); raises if S3 cannot be read."""
     store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, report, owner=settings.bucket_owner)
     state = store.state()
     planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now, report)
-    return Part(report, store, catalog, partitions, state, planned)
+    catalog = Catalog(clients.glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
+    try:
+        catalog.descriptor()
+        return Part(report, store, Partitions(store, catalog, catalog.partitions()), state, planned)
+    except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
+        return Part(report, store, Partitions(store, catalog, {}), state, planned, exc)
+
+
+def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
+    """Settle the type's pending transactions (no request to Amazon): its plan without months left unknown, their results."""
+    store, state, register = part.store, part.state, part.partitions.register
+    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
+    for result in results:
+        on_result(result)
+    return replace(part, planned=planned), results, superseded
 
 
 def selected(reports: tuple[ReportType, ...], request: Request) -> tuple[ReportType, ...]:
@@ -109,8 +124,9 @@ def invoke(
 ) -> list[MonthResult]:
     """Run one invocation, one report type after another (sales first), passing each result to `on_result` as it ends.
 
-    Bad input raises before any write. A type whose set-up fails (its Glue table missing, say) is left out and the
-    run raises at the end, after the other types ran; when no type can run, its error is raised at once.
+    Bad input raises before any write. Every type's pending transactions are settled before anything else can stop
+    the run. A type whose set-up fails (its Glue table missing, say) is then left out and the run raises at the end,
+    after the other types ran; when no type can run, its error is raised once its transactions are settled.
     """
     settings = Settings.from_env(env)
     now = now or datetime.now(UTC)
@@ -119,33 +135,45 @@ def invoke(
         raise ConfigError(f"START_MONTH {settings.start_month} is after the current UTC month {current}")
     request = parse_event(event, current)
     chosen = selected(settings.reports, request)
-    credentials = read_credentials(clients.secrets, settings.secret_id)
     require_versioning(clients.s3, settings)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
         try:
-            parts.append(prepare_part(report, settings, clients, request, current, now))
+            part = prepare_part(report, settings, clients, request, current, now)
         except Exception as exc:
             broken.append((report, exc))
-    if not parts:
+            continue
+        parts.append(part)
+        if part.broken is not None:
+            broken.append((report, part.broken))
+    # Transactions a killed or failed run left are settled first: nothing after this (a Glue table, the secret, the
+    # token) may stop a run before a month past its commit point is made consistent again.
+    results: list[MonthResult] = []
+    ready: list[tuple[Part, Superseded]] = []
+    for part in parts:
+        part, settled, superseded = settle(part, settings.max_decompressed_bytes, on_result)
+        results += settled
+        if part.broken is None:
+            ready.append((part, superseded))
+    if not ready:
         raise broken[0][1]
+    credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
-    appstore.token()  # refused credentials or a failing token endpoint stop the run here, before any month
+    appstore.token()  # refused credentials or a failing token endpoint stop the run here, before any month is fetched
     downloads = requests.Session()
     downloads.trust_env = False  # never pick up credentials or proxies for the download host
-    results: list[MonthResult] = []
-    for part in parts:
+    for part, superseded in ready:
         pipeline = Pipeline(
             appstore,
             downloads,
             settings.allowed_hosts,
             part.store,
-            part.catalog,
-            part.state,
             part.partitions,
+            part.state,
             max_bytes=settings.max_decompressed_bytes,
+            superseded=superseded,
             deadline=deadline,
             now=now,
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from aws_lambda_powertools import Logger
 
+from archiver.catalog import Catalog
 from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
@@ -14,6 +15,25 @@ from archiver.store import ArchiveStore
 from archiver.transaction import Marker, Unfinished, recover
 
 logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """A type's Glue partitions as the run found them, and the periods whose partition the run has put right since."""
+
+    store: ArchiveStore
+    catalog: Catalog[tuple[str, ...]]
+    found: Mapping[tuple[str, ...], str]  # values -> location when the run started ({} when they could not be read)
+    registered: set[Period] = field(default_factory=set)
+
+    def register(self, month: Period) -> str:
+        """Make sure the period's partition is at its location, calling Glue only when the run's listing says otherwise."""
+        values, location = self.store.report.partition_values(month), self.store.location(month)
+        if self.found.get(values) == location or month in self.registered:
+            return "unchanged"
+        outcome = self.catalog.ensure_partition(list(values), location)
+        self.registered.add(month)
+        return outcome
 
 
 def settle_pending(
