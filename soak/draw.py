@@ -92,6 +92,7 @@ class RunPlan:
     budget: float = 900.0
     kill_at: float | None = None
     clean: bool = False
+    stop: str = ""  # after a kill: what stops the run before its months ("glue table" or "token")
 
 
 class Draw:
@@ -131,8 +132,16 @@ class Draw:
             kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
         )
         if plan.kill_at is None and rng.random() < 0.1:  # a kill at one of the transaction's stages
-            return replace(plan, aws=replace(plan.aws, kill_on=rng.choice(KILL_POINTS)))
+            plan = replace(plan, aws=replace(plan.aws, kill_on=rng.choice(KILL_POINTS)))
+        if after_kill and rng.random() < 0.2:  # the killed run's transaction must be settled all the same
+            return self._stopped(rng, plan)
         return plan
+
+    def _stopped(self, rng: random.Random, plan: RunPlan) -> RunPlan:
+        """The run stops before its months: the type's Glue table cannot be read, or the token endpoint keeps failing."""
+        if rng.random() < 0.5:
+            return replace(plan, aws=replace(plan.aws, persistent=("glue.GetTable", "500")), stop="glue table")
+        return replace(plan, appstore=(*plan.appstore, ("token", "500", 6, {})), stop="token")
 
     def _event(self, rng: random.Random) -> dict[str, Any]:
         """The schedule payload, {}, months, or from/to, with or without force."""

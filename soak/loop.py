@@ -176,6 +176,8 @@ class Soak:
             after, outcome = self.one(plan, before, after_kill)
             self._record(number, check_run(before, after, outcome, self.served(), after_kill))
             note(totals.exercised, outcome, after, after_kill)
+            if plan.stop:
+                totals.exercised[f"run after a kill stopped at the {plan.stop}, pending transaction settled"] += bool(outcome.settled)
             totals.runs, totals.kills, totals.clean_runs = number, totals.kills + outcome.killed, totals.clean_runs + plan.clean
             if outcome.killed:
                 after_kill = True

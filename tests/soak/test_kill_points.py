@@ -38,3 +38,15 @@ def test_the_generator_draws_every_kill_point() -> None:
     draw = Draw(1, months, {"source": "aws.events"})
     drawn = {plan.aws.kill_on for plan in (draw.run(n, False) for n in range(1, 3001))}
     assert drawn - {None} == set(KILL_POINTS)
+
+
+def test_runs_after_a_kill_are_sometimes_stopped_before_their_months() -> None:
+    from archiver.months import Month
+
+    draw = Draw(1, list(Month(2026, 7).through(Month(2026, 11))), {"source": "aws.events"})
+    plans = [draw.run(n, True) for n in range(1, 301)]
+    stopped = {plan.stop: plan for plan in plans if plan.stop}
+    assert set(stopped) == {"glue table", "token"}
+    assert stopped["glue table"].aws.persistent == ("glue.GetTable", "500")
+    assert ("token", "500", 6, {}) in stopped["token"].appstore
+    assert not any(plan.stop for plan in (draw.run(n, False) for n in range(301, 601)))  # only right after a kill
