@@ -8,15 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from archiver import appstore, transaction
+from archiver.appstore import AppstoreError
 from archiver.objects import TXN
+from archiver.plan import InvalidEvent
 from archiver.report import RunFailedError
 from archiver.service import Clients
-from tests.unit.conftest import BUCKET, keys
+from archiver.settings import ConfigError
+from tests.unit.conftest import BUCKET, TABLE, keys
 from tests.unit.fake_appstore import FakeAppstore
-from tests.unit.test_handler import MONTHS, fail_calls, report, run
+from tests.unit.test_handler import MONTHS, emitted_metrics, fail_calls, report, run
 
 __all__ = ["run"]  # the handler tests' fixture, used here too
 
@@ -31,12 +34,13 @@ class Killed(BaseException):
 
 
 class Stop:
-    """What stops the next run before any month is fetched; `on` is switched off for the clean run after it."""
+    """What stops the next run before any month is fetched (the sales table only); `on` is switched off after it."""
 
     def __init__(self, name: str, aws: Clients, amazon: FakeAppstore) -> None:
         self.name, self.amazon, self.on = name, amazon, False
+        self.raises: type[Exception] = {"glue table": ClientError, "secret": ConfigError, "token": AppstoreError}[name]
         if name == "glue table":
-            fail_calls(aws.glue, "GetTable", "InternalServiceException", when=lambda params: self.on)
+            fail_calls(aws.glue, "GetTable", "InternalServiceException", when=lambda params: self.on and params["Name"] == TABLE)
         if name == "secret":
             fail_calls(aws.secrets, "GetSecretValue", "InternalServiceError", when=lambda params: self.on)
 
@@ -87,7 +91,12 @@ STOPS = ["glue table", "secret", "token"]
 
 @pytest.mark.parametrize("stop", STOPS)
 def test_a_run_that_stops_early_still_rolls_back_a_killed_transaction(
-    stop: str, run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+    stop: str,
+    run: Callable[..., dict[str, Any]],
+    aws: Clients,
+    amazon: FakeAppstore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     stopping = Stop(stop, aws, amazon)
     run()
@@ -96,8 +105,10 @@ def test_a_run_that_stops_early_still_rolls_back_a_killed_transaction(
     assert keys(aws, PENDING)
     source, raw = pair(aws)
     assert source != raw  # the killed run's curated version is current and disagrees with the raw object
-    with stopping, pytest.raises(Exception):  # noqa: B017 - each stop raises its own error
+    capsys.readouterr()
+    with stopping, pytest.raises(stopping.raises):
         run()
+    assert emitted_metrics(capsys.readouterr().out) == {"RunFailed": 1}  # a rollback is no month's result
     assert not keys(aws, PENDING)
     assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed  # rolled back to exactly as before
     assert len(set(pair(aws))) == 1
@@ -108,7 +119,12 @@ def test_a_run_that_stops_early_still_rolls_back_a_killed_transaction(
 
 @pytest.mark.parametrize("stop", STOPS)
 def test_a_run_that_stops_early_still_rolls_forward_a_raw_upload_that_landed_late(
-    stop: str, run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+    stop: str,
+    run: Callable[..., dict[str, Any]],
+    aws: Clients,
+    amazon: FakeAppstore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     stopping = Stop(stop, aws, amazon)
     unknown = EndpointConnectionError(endpoint_url="https://s3.example")  # no answer: the upload may still land
@@ -119,11 +135,44 @@ def test_a_run_that_stops_early_still_rolls_forward_a_raw_upload_that_landed_lat
     aws.s3.put_object(Bucket=BUCKET, Key=intent["raw_key"], Body=body, Metadata=metadata)  # ... and then it landed
     source, raw = pair(aws)
     assert source != raw  # the raw object is the restatement's, the curated one the month's before it
-    with stopping, pytest.raises(Exception):  # noqa: B017 - each stop raises its own error
+    capsys.readouterr()
+    with stopping, pytest.raises(stopping.raises):
         run()
+    metrics = emitted_metrics(capsys.readouterr().out)
+    if stop == "glue table":  # rolled forward, but its partition could not be checked: archived, incomplete
+        assert metrics == {"MonthsArchived": 1, "BytesArchived": 0, "RowsArchived": 0, "MonthsIncomplete": 1, "RunFailed": 1}
+    else:
+        assert metrics == {"RunFailed": 1}
     source, raw = pair(aws)  # re-curated from the raw object that landed
     assert source == raw == metadata["sha256"]
     assert bool(keys(aws, PENDING)) == (stop == "glue table")  # its partition could not be checked: finished next run
     results = run()["results"]
     assert {r["month"]: r["status"] for r in results}[MONTH] == "unchanged"
     assert not keys(aws, PENDING) and len(set(pair(aws))) == 1
+
+
+def test_a_type_whose_table_cannot_be_read_is_settled_while_the_others_run(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORTS", "sales,subscription")
+    stopping = Stop("glue table", aws, amazon)
+    run()
+    committed = aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"]
+    restate_and_fail_raw(run, amazon, monkeypatch, Killed(), Killed)
+    with stopping, pytest.raises(RunFailedError, match=r"1 report type\(s\) could not run: sales: ClientError: .*GetTable"):
+        run()
+    assert not keys(aws, PENDING)  # the sales transaction was rolled back although its table could not be read
+    assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed
+    assert keys(aws, "appstore/state/subscription/")  # the other type ran: it asked Amazon and kept its answers
+
+
+def test_bad_input_leaves_a_killed_transaction_to_the_next_run(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restate_and_fail_raw(run, amazon, monkeypatch, Killed(), Killed)
+    pending = aws.s3.head_object(Bucket=BUCKET, Key=PENDING)["VersionId"]
+    current = aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"]
+    with pytest.raises(InvalidEvent):
+        run({"months": ["1999-01"]})
+    assert aws.s3.head_object(Bucket=BUCKET, Key=PENDING)["VersionId"] == pending  # nothing was written
+    assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == current

@@ -15,12 +15,11 @@ from archiver.appstore import AppstoreClient, AppstoreError, ReportUnsupported
 from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.download import Downloaded, DownloadError, download
 from archiver.objects import clear_intent
-from archiver.periods import Period
 from archiver.plan import ArchiveState, PlannedMonth
 from archiver.prepare import fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import Marker, MonthWrite, commit
+from archiver.transaction import MonthWrite, Superseded, commit
 from archiver.upkeep import Partitions, repair_partitions, with_repair
 
 DOWNLOAD_ATTEMPTS = 3
@@ -39,7 +38,7 @@ class Pipeline:
     partitions: Partitions
     state: ArchiveState
     max_bytes: int | None = None  # the most bytes a report may decompress to
-    superseded: dict[Period, list[Marker]] = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
+    superseded: Superseded = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
 

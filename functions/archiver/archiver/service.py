@@ -15,14 +15,13 @@ from archiver.appstore import AppstoreClient, Credentials
 from archiver.catalog import Catalog
 from archiver.deadline import Deadline
 from archiver.months import Month
-from archiver.periods import Period
 from archiver.pipeline import Pipeline
 from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
 from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.store import ArchiveStore
-from archiver.transaction import Marker
+from archiver.transaction import Superseded
 from archiver.upkeep import Partitions, settle_pending
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ else:
 
 SAFETY_MARGIN_SECONDS = 120.0  # no new month is started with less Lambda time left than this
 SECRET_MAX_AGE = 300
-Superseded = dict[Period, list[Marker]]  # unfinished markers a period's new transaction replaces
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def require_versioning(s3: S3Client, settings: Settings) -> None:
 
 
 def prepare_part(report: ReportType, settings: Settings, clients: Clients, request: Request, current: Month, now: datetime) -> Part:
-    """Read the type's state and plan, then check its Glue table and read its partitions (no write); raises if S3 cannot be read."""
+    """Read the type's state and plan, then check its Glue table and read its partitions (no write); a Glue failure is kept, not raised."""
     store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, report, owner=settings.bucket_owner)
     state = store.state()
     planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now, report)

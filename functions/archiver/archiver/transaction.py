@@ -18,6 +18,7 @@ from archiver.store import ArchiveStore
 
 Register = Callable[[Period], object]
 Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
+Superseded = dict[Period, list[Marker]]  # a period's unfinished transactions, which its next transaction supersedes
 
 
 class Unfinished(RuntimeError):

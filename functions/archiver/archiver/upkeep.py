@@ -12,9 +12,10 @@ from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import Marker, Unfinished, recover
+from archiver.transaction import Superseded, Unfinished, recover
 
 logger = Logger(child=True)
+SETTLING = "a pending transaction"  # how the error of every result of settling begins
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def settle_pending(
     register: Callable[[Period], str],
     markers: Callable[[Period], list[str]],
     max_bytes: int | None = None,
-) -> tuple[list[PlannedMonth], list[MonthResult], dict[Period, list[Marker]]]:
+) -> tuple[list[PlannedMonth], list[MonthResult], Superseded]:
     """Roll back or forward each transaction a killed or failed run left (forward re-curates from the raw object if need be).
 
     Returns the plan; a result for each month not settled: `failed` if its commit point is unknown (dropped from this
@@ -51,17 +52,17 @@ def settle_pending(
     month supersedes the markers also returned).
     """
     results: list[MonthResult] = []
-    superseded: dict[Period, list[Marker]] = {}
+    superseded: Superseded = {}
     for month in sorted(pending):
         try:
             outcome = recover(store, month, register, markers(month), max_bytes)
         except Unfinished as exc:
-            error = f"a pending transaction past its commit point could not be finished: {exc}"
+            error = f"{SETTLING} past its commit point could not be finished: {exc}"
             results.append(MonthResult(store.report.name, str(month), "archived", error=error))
             superseded[month] = exc.markers
             continue
         except Exception as exc:
-            error = f"a pending transaction could not be settled: {type(exc).__name__}: {exc}"
+            error = f"{SETTLING} could not be settled: {type(exc).__name__}: {exc}"
             results.append(MonthResult(store.report.name, str(month), "failed", error=error))
             planned = [item for item in planned if item.month != month]
             continue
