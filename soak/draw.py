@@ -51,6 +51,7 @@ KILL_POINTS = (
 # when the state is there. Partition calls when a partition was dropped or moved; recovery after a kill.
 PARTITION_CALLS = ("glue.GetPartitions", "glue.GetPartition", "glue.CreatePartition", "glue.UpdatePartition")
 RECOVERY_CALLS = ("s3.ListObjectVersions", "s3.DeleteObjectVersion", "s3.ListMultipartUploads", "s3.AbortMultipartUpload", "s3.GetObject")
+STOPPED_BY = {"glue table": "GetTable", "token": "token endpoint"}  # what the error of a run each stop stopped names
 APPSTORE_FAULTS = {
     "token": ("500", "503", "429", "truncate", "delay"),
     "report": ("500", "503", "429", "invalid_token", "expired_link", "redirect", "truncate", "delay"),
@@ -139,9 +140,10 @@ class Draw:
 
     def _stopped(self, rng: random.Random, plan: RunPlan) -> RunPlan:
         """The run stops before its months: the type's Glue table cannot be read, or the token endpoint keeps failing."""
-        if rng.random() < 0.5:
-            return replace(plan, aws=replace(plan.aws, persistent=("glue.GetTable", "500")), stop="glue table")
-        return replace(plan, appstore=(*plan.appstore, ("token", "500", 6, {})), stop="token")
+        if rng.random() < 0.5:  # on every key: a persistent fault drawn for the raw uploads only would spare Glue
+            return replace(plan, aws=replace(plan.aws, persistent=("glue.GetTable", "500"), persistent_key=""), stop="glue table")
+        others = tuple(fault for fault in plan.appstore if fault[0] != "token")  # a delayed token would still be answered
+        return replace(plan, appstore=(("token", "500", 6, {}), *others), stop="token")
 
     def _event(self, rng: random.Random) -> dict[str, Any]:
         """The schedule payload, {}, months, or from/to, with or without force."""

@@ -21,7 +21,7 @@ from infra.local.faultproxy import FaultProxy
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
 from soak.awsfaults import AwsFaults
 from soak.coverage import note
-from soak.draw import Draw, RunPlan
+from soak.draw import STOPPED_BY, Draw, RunPlan
 from soak.host import FunctionHost, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
 from soak.observe import Archive, Layout, observe, partitions
@@ -176,7 +176,8 @@ class Soak:
             after, outcome = self.one(plan, before, after_kill)
             self._record(number, check_run(before, after, outcome, self.served(), after_kill))
             note(totals.exercised, outcome, after, after_kill)
-            if plan.stop:
+            if plan.stop and not outcome.returned and STOPPED_BY[plan.stop] in (outcome.error or ""):
+                totals.exercised[f"run after a kill stopped at the {plan.stop}"] += 1
                 totals.exercised[f"run after a kill stopped at the {plan.stop}, pending transaction settled"] += bool(outcome.settled)
             totals.runs, totals.kills, totals.clean_runs = number, totals.kills + outcome.killed, totals.clean_runs + plan.clean
             if outcome.killed:
