@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from archiver import service
+from archiver import parts
 from archiver.plan import InvalidEvent
 from archiver.report import MonthResult, RunFailedError
 from archiver.service import Clients
@@ -96,7 +96,7 @@ def test_only_an_answer_to_a_link_request_clears_the_unsupported_marker(
 ) -> None:
     monkeypatch.setenv("REPORTS", "sales,subscription")
     aws.s3.put_object(Bucket=BUCKET, Key="appstore/state/subscription/unsupported.json", Body=b"{}")  # refused just now
-    real = service.settle_pending
+    real = parts.settle_pending
 
     def settle(store: ArchiveStore, *args: Any) -> Any:
         planned, results, unfinished = real(store, *args)
@@ -104,7 +104,7 @@ def test_only_an_answer_to_a_link_request_clears_the_unsupported_marker(
             results.append(MonthResult("subscription", MONTHS[0], "archived", error="the partition could not be registered"))
         return planned, results, unfinished
 
-    monkeypatch.setattr(service, "settle_pending", settle)
+    monkeypatch.setattr(parts, "settle_pending", settle)
     with pytest.raises(RunFailedError, match="archived but incomplete"):
         run()
     assert keys(aws, "appstore/state/subscription/unsupported")  # still gated: the API was not asked

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,17 +12,15 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
 from archiver.appstore import AppstoreClient, Credentials
-from archiver.catalog import Catalog
 from archiver.deadline import Deadline
 from archiver.months import Month
+from archiver.parts import Part, prepare_part, settle
 from archiver.pipeline import Pipeline
-from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
+from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
-from archiver.store import ArchiveStore
 from archiver.transaction import Superseded
-from archiver.upkeep import Partitions, settle_pending
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -61,45 +59,11 @@ def read_credentials(secrets: SecretsManagerClient, secret_id: str) -> Credentia
     return Credentials(value["client_id"].strip(), value["client_secret"].strip())
 
 
-@dataclass(frozen=True)
-class Part:
-    """One report type's share of a run: its store, Glue partitions, state and plan, and why its Glue table could not be read."""
-
-    report: ReportType
-    store: ArchiveStore
-    partitions: Partitions
-    state: ArchiveState
-    planned: list[PlannedMonth]
-    broken: Exception | None = None  # set: only the type's pending transactions are settled this run
-
-
 def require_versioning(s3: S3Client, settings: Settings) -> None:
     """Refuse a bucket without versioning (one call a run): a failed month is restored by deleting the run's own versions."""
     owner = {"ExpectedBucketOwner": settings.bucket_owner} if settings.bucket_owner else {}
     if (status := s3.get_bucket_versioning(Bucket=settings.bucket, **owner).get("Status")) != "Enabled":
         raise ConfigError(f"archive bucket {settings.bucket} does not have versioning enabled ({status or 'never enabled'}): enable it")
-
-
-def prepare_part(report: ReportType, settings: Settings, clients: Clients, request: Request, current: Month, now: datetime) -> Part:
-    """Read the type's state and plan, then check its Glue table and read its partitions (no write); a Glue failure is kept, not raised."""
-    store = ArchiveStore(clients.s3, settings.bucket, settings.prefix, report, owner=settings.bucket_owner)
-    state = store.state()
-    planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now, report)
-    catalog = Catalog(clients.glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
-    try:
-        catalog.descriptor()
-        return Part(report, store, Partitions(store, catalog, catalog.partitions()), state, planned)
-    except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
-        return Part(report, store, Partitions(store, catalog, {}), state, planned, exc)
-
-
-def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
-    """Settle the type's pending transactions (no request to Amazon): its plan without months left unknown, their results."""
-    store, state, register = part.store, part.state, part.partitions.register
-    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
-    for result in results:
-        on_result(result)
-    return replace(part, planned=planned), results, superseded
 
 
 def selected(reports: tuple[ReportType, ...], request: Request) -> tuple[ReportType, ...]:
@@ -138,7 +102,7 @@ def invoke(
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
         try:
-            part = prepare_part(report, settings, clients, request, current, now)
+            part = prepare_part(report, settings, clients.s3, clients.glue, request, current, now)
         except Exception as exc:
             broken.append((report, exc))
             continue

@@ -1,0 +1,60 @@
+"""One report type's share of a run: its state and plan, its Glue partitions, its pending transactions settled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from archiver.catalog import Catalog
+from archiver.months import Month
+from archiver.plan import ArchiveState, PlannedMonth, Request, plan_months
+from archiver.report import MonthResult
+from archiver.reports import ReportType
+from archiver.settings import Settings
+from archiver.store import ArchiveStore
+from archiver.transaction import Superseded
+from archiver.upkeep import Partitions, settle_pending
+
+if TYPE_CHECKING:
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_s3 import S3Client
+else:
+    GlueClient = S3Client = Any
+
+
+@dataclass(frozen=True)
+class Part:
+    """One report type's share of a run: its store, Glue partitions, state and plan, and why its Glue table could not be read."""
+
+    report: ReportType
+    store: ArchiveStore
+    partitions: Partitions
+    state: ArchiveState
+    planned: list[PlannedMonth]
+    broken: Exception | None = None  # set: only the type's pending transactions are settled this run
+
+
+def prepare_part(
+    report: ReportType, settings: Settings, s3: S3Client, glue: GlueClient, request: Request, current: Month, now: datetime
+) -> Part:
+    """Read the type's state and plan, then check its Glue table and read its partitions (no write); a Glue failure is kept, not raised."""
+    store = ArchiveStore(s3, settings.bucket, settings.prefix, report, owner=settings.bucket_owner)
+    state = store.state()
+    planned = plan_months(request, state, current, settings.start_month, settings.lookback_months, now, report)
+    catalog = Catalog(glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
+    try:
+        catalog.descriptor()
+        return Part(report, store, Partitions(store, catalog, catalog.partitions()), state, planned)
+    except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
+        return Part(report, store, Partitions(store, catalog, {}), state, planned, exc)
+
+
+def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
+    """Settle the type's pending transactions (no request to Amazon): its plan without months left unknown, their results."""
+    store, state, register = part.store, part.state, part.partitions.register
+    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
+    for result in results:
+        on_result(result)
+    return replace(part, planned=planned), results, superseded
