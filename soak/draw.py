@@ -134,7 +134,7 @@ class Draw:
         )
         if plan.kill_at is None and rng.random() < 0.1:  # a kill at one of the transaction's stages
             plan = replace(plan, aws=replace(plan.aws, kill_on=rng.choice(KILL_POINTS)))
-        if after_kill and rng.random() < 0.2:  # the killed run's transaction must be settled all the same
+        if after_kill and rng.random() < 0.4:  # the killed run's transaction must be settled all the same
             return self._stopped(rng, plan)
         return plan
 
