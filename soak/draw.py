@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.months import Month
+from archiver.retry import RETRIES
 
 SMALL_ROWS, LARGE_ROWS = (20, 400), (3000, 4500)  # large reports cross the soak's multipart threshold
 S3_OPERATIONS = (
@@ -143,7 +144,7 @@ class Draw:
         if rng.random() < 0.5:  # on every key: a persistent fault drawn for the raw uploads only would spare Glue
             return replace(plan, aws=replace(plan.aws, persistent=("glue.GetTable", "500"), persistent_key=""), stop="glue table")
         others = tuple(fault for fault in plan.appstore if fault[0] != "token")  # a delayed token would still be answered
-        return replace(plan, appstore=(("token", "500", 6, {}), *others), stop="token")
+        return replace(plan, appstore=(("token", "500", RETRIES + 1, {}), *others), stop="token")
 
     def _event(self, rng: random.Random) -> dict[str, Any]:
         """The schedule payload, {}, months, or from/to, with or without force."""

@@ -62,8 +62,9 @@ class Outcome:
     settled: list[str] = field(default_factory=list)  # how each pending transaction was settled (rolled back, forward, refetch)
 
     def reached_months(self) -> bool:
-        """Reported a result other than a pending transaction's (those come before the secret and the token)."""
-        return any(not str(r.get("error") or "").startswith(SETTLING) for r in self.results)
+        """Got past the token: raised for its months' results, or reported one other than a pending transaction's."""
+        own = any(not str(r.get("error") or "").startswith(SETTLING) for r in self.results)
+        return own or (self.error or "").startswith("RunFailedError:")  # raised only once the months are done
 
     def months_with(self, *statuses: str, with_error: bool = False) -> set[Month]:
         """Months reported with one of these statuses (and an error, if asked)."""

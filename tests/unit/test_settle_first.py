@@ -152,18 +152,24 @@ def test_a_run_that_stops_early_still_rolls_forward_a_raw_upload_that_landed_lat
 
 
 def test_a_type_whose_table_cannot_be_read_is_settled_while_the_others_run(
-    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., dict[str, Any]],
+    aws: Clients,
+    amazon: FakeAppstore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("REPORTS", "sales,subscription")
     stopping = Stop("glue table", aws, amazon)
     run()
     committed = aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"]
     restate_and_fail_raw(run, amazon, monkeypatch, Killed(), Killed)
+    assert keys(aws, "appstore/state/subscription/unsupported.json")  # the fake API refuses the type: one result a run
+    capsys.readouterr()
     with stopping, pytest.raises(RunFailedError, match=r"1 report type\(s\) could not run: sales: ClientError: .*GetTable"):
         run()
     assert not keys(aws, PENDING)  # the sales transaction was rolled back although its table could not be read
     assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed
-    assert keys(aws, "appstore/state/subscription/")  # the other type ran: it asked Amazon and kept its answers
+    assert emitted_metrics(capsys.readouterr().out) == {"ReportsUnsupported": 1, "RunFailed": 1}  # the other type ran
 
 
 def test_bad_input_leaves_a_killed_transaction_to_the_next_run(

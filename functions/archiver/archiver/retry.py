@@ -44,13 +44,16 @@ class DeadlineRetry(Retry):
             self.deadline.sleep(self.get_backoff_time(), "a retry backoff")
 
 
+RETRIES = 5  # retries of an Appstore request after a 429 or 5xx: six answers in a row fail it
+
+
 def retrying_session(deadline: Deadline = NO_DEADLINE) -> requests.Session:
     """An HTTP session that verifies TLS and retries 429/5xx, honouring Retry-After within the deadline."""
     retry = DeadlineRetry(
-        total=5,
+        total=RETRIES,
         connect=3,
         read=0,
-        status=5,
+        status=RETRIES,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET", "POST"}),
         backoff_factor=0.5,
