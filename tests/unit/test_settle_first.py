@@ -54,6 +54,15 @@ class Stop:
         self.on = False
         self.amazon.token_faults.clear()
 
+    def run(
+        self, run: Callable[..., dict[str, Any]], capsys: pytest.CaptureFixture[str], raises: type[Exception] | None = None, match: str = ""
+    ) -> dict[str, float]:
+        """One run with the stop on, raising the stop's error (or `raises`); the metrics it emitted."""
+        capsys.readouterr()
+        with self, pytest.raises(raises or self.raises, match=match):
+            run()
+        return emitted_metrics(capsys.readouterr().out)
+
 
 def pair(aws: Clients) -> tuple[str, str]:
     """The month's curated source-sha256 and raw sha256 (they agree when the month is consistent)."""
@@ -105,10 +114,7 @@ def test_a_run_that_stops_early_still_rolls_back_a_killed_transaction(
     assert keys(aws, PENDING)
     source, raw = pair(aws)
     assert source != raw  # the killed run's curated version is current and disagrees with the raw object
-    capsys.readouterr()
-    with stopping, pytest.raises(stopping.raises):
-        run()
-    assert emitted_metrics(capsys.readouterr().out) == {"RunFailed": 1}  # a rollback is no month's result
+    assert stopping.run(run, capsys) == {"RunFailed": 1}  # a rollback is no month's result
     assert not keys(aws, PENDING)
     assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed  # rolled back to exactly as before
     assert len(set(pair(aws))) == 1
@@ -135,10 +141,7 @@ def test_a_run_that_stops_early_still_rolls_forward_a_raw_upload_that_landed_lat
     aws.s3.put_object(Bucket=BUCKET, Key=intent["raw_key"], Body=body, Metadata=metadata)  # ... and then it landed
     source, raw = pair(aws)
     assert source != raw  # the raw object is the restatement's, the curated one the month's before it
-    capsys.readouterr()
-    with stopping, pytest.raises(stopping.raises):
-        run()
-    metrics = emitted_metrics(capsys.readouterr().out)
+    metrics = stopping.run(run, capsys)
     if stop == "glue table":  # rolled forward, but its partition could not be checked: archived, incomplete
         assert metrics == {"MonthsArchived": 1, "BytesArchived": 0, "RowsArchived": 0, "MonthsIncomplete": 1, "RunFailed": 1}
     else:
@@ -164,12 +167,10 @@ def test_a_type_whose_table_cannot_be_read_is_settled_while_the_others_run(
     committed = aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"]
     restate_and_fail_raw(run, amazon, monkeypatch, Killed(), Killed)
     assert keys(aws, "appstore/state/subscription/unsupported.json")  # the fake API refuses the type: one result a run
-    capsys.readouterr()
-    with stopping, pytest.raises(RunFailedError, match=r"1 report type\(s\) could not run: sales: ClientError: .*GetTable"):
-        run()
+    stopped = stopping.run(run, capsys, RunFailedError, r"1 report type\(s\) could not run: sales: ClientError: .*GetTable")
+    assert stopped == {"ReportsUnsupported": 1, "RunFailed": 1}  # the other type ran
     assert not keys(aws, PENDING)  # the sales transaction was rolled back although its table could not be read
     assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed
-    assert emitted_metrics(capsys.readouterr().out) == {"ReportsUnsupported": 1, "RunFailed": 1}  # the other type ran
 
 
 def test_bad_input_leaves_a_killed_transaction_to_the_next_run(
