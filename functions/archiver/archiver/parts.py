@@ -28,8 +28,7 @@ else:
 class Part:
     """One report type's share of a run: its store, Glue partitions, state and plan, and why its Glue table could not be read."""
 
-    report: ReportType
-    store: ArchiveStore
+    store: ArchiveStore  # names the report type
     partitions: Partitions
     state: ArchiveState
     planned: list[PlannedMonth]
@@ -46,9 +45,9 @@ def prepare_part(
     catalog = Catalog(glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
     try:
         catalog.descriptor()
-        return Part(report, store, Partitions(store, catalog, catalog.partitions()), state, planned)
+        return Part(store, Partitions(store, catalog, catalog.partitions()), state, planned)
     except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
-        return Part(report, store, Partitions(store, catalog, {}), state, planned, exc)
+        return Part(store, Partitions(store, catalog, {}), state, planned, exc)
 
 
 def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
