@@ -111,7 +111,7 @@ class Pipeline:
                 return MonthResult(self.store.report.name, str(month), "not_found")
             view = self.store.month(month)
             curated_key = self.store.curated_key(month)
-            if is_unchanged(view, fetched.sha256, item.force, fingerprint(self.store.report)):
+            if is_unchanged(view, fetched.sha256, item.force or item.repair, fingerprint(self.store.report)):
                 facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256, self._tidy(item))
                 return MonthResult(self.store.report.name, str(month), "unchanged", *facts)
             curated_path = Path(scratch) / "curated.gz"

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
 from archiver.months import Month
-from archiver.parts import Part, prepare_part, settle
+from archiver.parts import Part, mend, prepare_part, settle
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
@@ -117,9 +117,13 @@ def invoke(
         part, settled, superseded = settle(part, settings.max_decompressed_bytes, on_result)
         results += settled
         if part.broken is None:
+            part, repaired = mend(part, superseded, settings.max_decompressed_bytes, time_left, SAFETY_MARGIN_SECONDS, on_result)
+            results += repaired  # a repair event's periods that hold a raw object: no request to Amazon
             ready.append((part, superseded))
     if not ready:
         raise broken[0][1]
+    if request.repair is not None and not any(part.planned for part, _ in ready):
+        return ended(results, broken)  # nothing left to fetch: no secret, no token
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
@@ -140,6 +144,11 @@ def invoke(
             now=now,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+    return ended(results, broken)
+
+
+def ended(results: list[MonthResult], broken: list[tuple[ReportType, Exception]]) -> list[MonthResult]:
+    """The run's results, or RunFailedError naming each report type that could not run."""
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
