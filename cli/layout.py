@@ -15,6 +15,14 @@ _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 Kind = tuple[ReportType, str, Period | None]
 
 
+def own_folders(prefix: str) -> tuple[str, ...]:
+    """The archive's own folders under the prefix: raw/, each type's table location, state/, quarantine/.
+
+    Only these are the archive's: with an empty prefix, or a bucket shared with other data, the rest is not its to judge.
+    """
+    return (f"{prefix}raw/", *(report.table_prefix(prefix) for report in REPORT_TYPES), f"{prefix}state/", f"{prefix}quarantine/")
+
+
 def classify_key(prefix: str, key: str) -> Kind | None:
     """The report type, kind and period of a key of the layout; None for a stray key."""
     for report in REPORT_TYPES:

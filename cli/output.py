@@ -58,10 +58,10 @@ def print_problems(out: Console, problems: list[Problem], months: int, objects: 
 
 
 def print_manual(out: Console, problems: list[Problem]) -> None:
-    """After a repair: the problems a run does not fix, each with what a person does."""
+    """After a repair: the problems a repair run does not fix, each with what a person does."""
     left = [p for p in problems if not p.repairable]
     if left:
-        out.print(f"[bold red]{len(left)} problem(s) need a person[/] (a forced run does not fix them):")
+        out.print(f"[bold red]{len(left)} problem(s) need a person[/] (a repair run does not fix them):")
     for p in left:
         where = " ".join(x for x in (p.check, p.report or "", p.month or "", p.key or "") if x)
         out.print(f"  {escape(where)}: {escape(p.action or 'look at it: ' + p.message)}")
