@@ -44,12 +44,12 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
     With --repair, after a repair run the archive is audited again: the exit status is that audit's.
     """
     chosen, out = target(), output.console()
+    shown = out if not as_json else output.console(sys.stderr)  # the run's progress and the closing list
     types = chosen_reports(chosen, reports)
     found = verify.audit(chosen, types)
     if not as_json:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
     if repair and found.repair():
-        shown = out if not as_json else output.console(sys.stderr)
         event = {"repair": found.repair()}  # exactly the broken (report type, period) pairs; never forced
         validate(event)
         runner.execute(chosen, event, shown)  # whatever the run says (busy, not_found, deferred), the audit decides
@@ -63,7 +63,7 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
     if as_json:
         out.file.write(output.to_json(document) + "\n")
     if repair:
-        output.print_manual(out if not as_json else output.console(sys.stderr), found.problems)
+        output.print_manual(shown, found.problems)
     raise SystemExit(FAILED if found.problems else 0)
 
 

@@ -87,8 +87,9 @@ def invoke(
     """Run one invocation, one report type after another (sales first), passing each result to `on_result` as it ends.
 
     Bad input raises before any write. Every type's pending transactions are settled before a Glue table, the secret
-    or the token can stop the run. A type whose set-up fails (its Glue table missing, say) is then left out and the
-    run raises at the end, after the other types ran; when no type can run, its error is raised once they are settled.
+    or the token can stop the run; a repair event's pairs that hold a trusted raw object are then put right from it. A
+    type whose set-up fails (its Glue table missing, say) is then left out and the run raises at the end, after the other
+    types ran; when no type can run, its error is raised once they are settled.
     """
     settings = Settings.from_env(env)
     now = now or datetime.now(UTC)
