@@ -38,8 +38,8 @@ class Fixes:
         return "delete the partition: " + self._command("glue", "delete-partition", *names)
 
     def move_key(self, key: str) -> str:
-        """Move a key outside the layout out of the archive's folders, kept (never deleted: the archive did not write it)."""
-        return "move it out of the archive: " + self._command("s3", "mv", f"s3://{self.bucket}/{key}", f"./{key.rsplit('/', 1)[-1]}")
+        """Move a key outside the layout out of the archive, to a local file of the same path (never deleted: not the archive's)."""
+        return "move it out of the archive: " + self._command("s3", "mv", f"s3://{self.bucket}/{key}", f"./{key}")
 
     def abort_upload(self, key: str, upload_id: str) -> str:
         """Abort an incomplete multipart upload (no run is writing: a killed run's leftovers)."""

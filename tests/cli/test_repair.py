@@ -90,5 +90,5 @@ def test_with_an_empty_prefix_only_the_archives_own_folders_are_judged(local, he
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 1, result.output
     assert [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")][:1] == ["stray"]
-    assert f"s3 mv 's3://{healthy.bucket}/{stray}' './copy of sales.csv'" in result.stdout
+    assert f"s3 mv 's3://{healthy.bucket}/{stray}' './{stray}'" in result.stdout
     assert " rm " not in result.stdout and "delete-object" not in result.stdout

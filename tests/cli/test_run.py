@@ -178,4 +178,4 @@ def test_verify_repair_does_not_run_for_problems_a_run_cannot_fix(local, healthy
     assert result.exit_code == 1, result.output
     assert "event" not in result.stdout
     assert "2 problem(s) need a person" in result.stdout
-    assert f"s3 mv s3://{healthy.bucket}/{stray} ./notes.txt" in result.stdout
+    assert f"s3 mv s3://{healthy.bucket}/{stray} ./{stray}" in result.stdout
