@@ -47,6 +47,7 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
         out.file.write(output.to_json(found.as_json()) + "\n")
     else:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
+        output.print_guesses(out, found.guesses)
     if repair and found.problems:
         shown = out if not as_json else output.console(sys.stderr)
         months = found.repair_months()  # only the periods a run repairs: none for a problem that needs a person

@@ -99,7 +99,8 @@ def test_every_type_archived_byte_exact_then_unchanged(every_report_stack: Local
             assert curated["columns"] == FORMAT_FINGERPRINT and curated["source-sha256"] == result["sha256"]
             lines = gzip.decompress(body(stack, result["curated_key"])).decode().splitlines()
             assert len(lines) == int(curated["rows"]) == result["rows"] > 0
-            assert set(json.loads(lines[0])) == {"section", "line", "fields"}
+            assert set(json.loads(lines[0])) == {"section", "line", "fields", "cells"}
+            assert curated["guesses"] == str(result["guesses"]) == "0"
         assert partitions(stack, report) == {report.partition_values(period(report)): report.location(BUCKET, PREFIX, period(report))}
     assert partitions(stack, YEARLY) == {(str(MONTH.year),): f"s3://{BUCKET}/{PREFIX}earnings_yearly/year={MONTH.year}/"}
     records = emf(capsys.readouterr().out)
