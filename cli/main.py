@@ -49,6 +49,7 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
     found = verify.audit(chosen, types)
     if not as_json:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
+        output.print_guesses(out, found.guesses)
     if repair and found.repair():
         event = {"repair": found.repair()}  # exactly the broken (report type, period) pairs; never forced
         validate(event)

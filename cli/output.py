@@ -57,6 +57,13 @@ def print_problems(out: Console, problems: list[Problem], months: int, objects: 
     out.print(f"verified {reports} report type(s), {months} period(s), {objects} object(s): {verdict}")
 
 
+def print_guesses(out: Console, guesses: dict[str, int]) -> None:
+    """The periods read with heuristic guesses (not problems: every value is kept in `cells`; the run logged each)."""
+    if guesses:
+        listed = ", ".join(f"{period} ({n})" for period, n in guesses.items())
+        out.print(f"[yellow]heuristic guesses[/] (rows kept whole in `cells`; the run's log names each): {escape(listed)}")
+
+
 def print_manual(out: Console, problems: list[Problem]) -> None:
     """After a repair: the problems a repair run does not fix, each with what a person does."""
     left = [p for p in problems if not p.repairable]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class Audit:
     months: int
     objects: int
     reports: tuple[str, ...] = ()
+    guesses: dict[str, int] = field(default_factory=dict)  # "report period" -> heuristic guesses (curated metadata): not problems
 
     def repair(self) -> list[dict[str, str]]:
         """The pairs a `repair` event puts right: the repairable problems' (report type, period), nothing else."""
@@ -49,6 +50,7 @@ class Audit:
             "objects_checked": self.objects,
             "problems": [{**asdict(p), "repairable": p.repairable} for p in self.problems],
             "summary": dict(sorted(by_check.items())),
+            "guesses": self.guesses,
         }
 
 
@@ -80,4 +82,10 @@ def audit(target: Target, reports: tuple[ReportType, ...], archive: Archive | No
         *check_uploads(archive.uploads, fixes),
     ]
     objects = sum(len(r.raw) + (r.curated is not None) for _, r in work)
-    return Audit(problems, len(work), objects, tuple(archive.reports))
+    return Audit(problems, len(work), objects, tuple(archive.reports), guessed(work))
+
+
+def guessed(work: list[tuple[ReportArchive, MonthRecord]]) -> dict[str, int]:
+    """The periods whose curated file was written with heuristic guesses, and how many (rows kept whole in `cells`)."""
+    counts = {f"{part.report.name} {r.month}": r.curated.metadata.get("guesses", "") for part, r in work if r.curated}
+    return {period: int(n) for period, n in sorted(counts.items()) if n.isdigit() and int(n) > 0}

@@ -10,7 +10,7 @@ import pytest
 
 from archiver import schema
 from archiver.convert import CuratedDialect
-from archiver.reports import BY_NAME, JSON_COLUMNS, REPORT_TYPES
+from archiver.reports import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -274,8 +274,8 @@ def test_json_table_columns_serde_and_partitions_match_the_code(template: dict[s
     assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(JSON_COLUMNS)
     assert tuple(k["Name"] for k in table_input["PartitionKeys"]) == BY_NAME[report].partition_keys
     assert all(k["Type"] == "string" for k in table_input["PartitionKeys"])
-    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
-    assert storage["SerdeInfo"]["Parameters"] == {"case.insensitive": "false", "ignore.malformed.json": "false"}
+    assert storage["SerdeInfo"]["SerializationLibrary"] == JSON_SERDE == "org.apache.hive.hcatalog.data.JsonSerDe"
+    assert storage["SerdeInfo"]["Parameters"] == {"serialization.format": "1"}
     assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
     assert storage["Compressed"] is True
     assert table_input["Parameters"]["classification"] == "json"

@@ -46,7 +46,7 @@ def prepare_part(
     catalog = Catalog(glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
     try:
         catalog.descriptor()
-        return Part(store, Partitions(store, catalog, catalog.partitions()), state, planned)
+        return Part(store, Partitions(store, catalog, catalog.partitions(as_table=True)), state, planned)
     except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
         return Part(store, Partitions(store, catalog, {}), state, planned, exc)
 

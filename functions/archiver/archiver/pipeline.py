@@ -119,12 +119,14 @@ class Pipeline:
             raw_key = self.store.raw_prefix(month) + fetched.name
             metadata = {"sha256": curated.sha256, "columns": fingerprint(self.store.report), "rows": str(curated.rows)}
             metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
+            metadata["guesses"] = str(curated.guesses)  # status and verify show it without reading the file
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
             markers, supersedes = self.state.markers(month), self.superseded.get(month, [])
             errors = commit(self.store, write, previous, self.partitions.register, markers, supersedes)
             done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
-            return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
+            notes = (list(curated.unknown_columns), curated.guesses, list(curated.guess_notes))
+            return MonthResult(self.store.report.name, str(month), "archived", *done, *notes)
 
     def _tidy(self, item: PlannedMonth) -> str | None:
         """An unchanged month's partition and markers; their errors (its pair agrees: `unchanged`, incomplete, not failed)."""

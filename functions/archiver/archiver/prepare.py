@@ -13,6 +13,8 @@ from archiver.reports import ReportType
 from archiver.sections import FORMAT_FINGERPRINT, curate_sections
 from archiver.store import ArchiveStore, MonthView
 
+GUESS_NOTES = 10  # the guesses a month's result and log line describe (all are counted)
+
 
 class EmptyReportRefused(RuntimeError):
     """A report without data rows would have replaced a month that holds rows."""
@@ -55,7 +57,7 @@ def curate_file(report: ReportType, source: Path, target: Path, max_bytes: int |
         if report.curated == "csv":
             return curate(source, out, max_bytes)
         done = curate_sections(source, out, max_bytes)
-        return Curated(done.rows, done.size, done.sha256, ())
+        return Curated(done.rows, done.size, done.sha256, (), len(done.guesses), done.guesses[:GUESS_NOTES])
 
 
 def prepare(
