@@ -16,7 +16,7 @@ from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.download import Downloaded, DownloadError, download
 from archiver.objects import clear_intent
 from archiver.plan import ArchiveState, PlannedMonth
-from archiver.prepare import fingerprint, is_unchanged, prepare
+from archiver.prepare import curated_metadata, fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import MonthWrite, Superseded, commit
@@ -117,9 +117,7 @@ class Pipeline:
             curated_path = Path(scratch) / "curated.gz"
             curated, kind = prepare(self.store, month, fetched, view, item.force, curated_path, self.max_bytes)
             raw_key = self.store.raw_prefix(month) + fetched.name
-            metadata = {"sha256": curated.sha256, "columns": fingerprint(self.store.report), "rows": str(curated.rows)}
-            metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
-            metadata["guesses"] = str(curated.guesses)  # status and verify show it without reading the file
+            metadata = curated_metadata(self.store.report, curated, fetched.sha256)
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
             markers, supersedes = self.state.markers(month), self.superseded.get(month, [])

@@ -25,6 +25,12 @@ def fingerprint(report: ReportType) -> str:
     return COLUMNS_FINGERPRINT if report.curated == "csv" else FORMAT_FINGERPRINT
 
 
+def curated_metadata(report: ReportType, curated: Curated, source_sha256: str) -> dict[str, str]:
+    """The curated object's metadata, however it was made (a fetch, a roll-forward, a repair): status and verify read it."""
+    rows, guesses = str(curated.rows), str(curated.guesses)
+    return {"sha256": curated.sha256, "columns": fingerprint(report), "rows": rows, "source-sha256": source_sha256, "guesses": guesses}
+
+
 def is_unchanged(view: MonthView, sha256: str, force: bool, current: str = COLUMNS_FINGERPRINT) -> bool:
     """True only when the served bytes, the one raw object and the curated object's source agree, in the current format."""
     if force or len(view.raw) != 1 or view.curated is None:

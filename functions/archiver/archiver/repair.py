@@ -13,7 +13,7 @@ from archiver.convert import Curated
 from archiver.hashing import HashingWriter
 from archiver.objects import TXN, put_file
 from archiver.periods import Period
-from archiver.prepare import curate_file, fingerprint
+from archiver.prepare import curate_file, curated_metadata
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore, Stored
 
@@ -38,7 +38,7 @@ def recurate(store: ArchiveStore, raw: Stored, curated_key: str, txn: str, max_b
         if sha256 != raw.metadata.get("sha256"):
             raise RawMismatch(f"{raw.key} holds bytes with SHA-256 {sha256}, its metadata names {raw.metadata.get('sha256')}")
         curated = curate_file(store.report, source, target, max_bytes)
-        metadata = {"sha256": curated.sha256, "columns": fingerprint(store.report), "rows": str(curated.rows), "source-sha256": sha256}
+        metadata = curated_metadata(store.report, curated, sha256)
         put_file(store, curated_key, target, {**metadata, TXN: txn}, "application/gzip")
         return curated
 
