@@ -21,6 +21,7 @@ from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.transaction import Superseded
+from archiver.typedupkeep import TypedViewsError, keep_typed_views
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -140,6 +141,10 @@ def invoke(
             now=now,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        try:  # a schema-free type's typed views take in the keys and values of what the run archived
+            keep_typed_views(part.store, clients.glue, settings.glue_database, settings.glue_table)
+        except TypedViewsError as exc:
+            broken.append((part.store.report, exc))
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
