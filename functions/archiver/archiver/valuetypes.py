@@ -80,9 +80,7 @@ def hive_type(kind: str) -> str:
 def sql_value(kind: str, text: str) -> str:
     """Athena SQL reading the text expression `text` as `kind` parsed it; NULL where it does not parse."""
     value = f"nullif(trim({text}), '')"
-    if kind == BIGINT:
-        return f"try_cast(replace({value}, ',', '') AS bigint)"
-    if kind.startswith("decimal:"):
+    if kind == BIGINT or kind.startswith("decimal:"):  # `(4.18)` is -4.18, `3,121` is 3121
         signed = f"CASE WHEN {value} LIKE '(%)' THEN concat('-', substr({value}, 2, length({value}) - 2)) ELSE {value} END"
         return f"try_cast(replace({signed}, ',', '') AS {sql_type(kind)})"
     if kind == ISO:
