@@ -113,12 +113,13 @@ def test_views_one_per_section_typed_from_every_file() -> None:
         ("new", "date:mdy"),
     )
     assert "WHERE section = 'It''s'" in made["t_yearly_typed_it_s"].sql
-    (plain,) = views(EARNINGS, "db", "t", {None: {"A": "bigint"}})
+    (plain,) = views(EARNINGS, "db", "t", {None: {"A": "bigint", "Account": "varchar"}})
+    assert [name for name, _ in plain.columns] == ["year", "month", "line", "a", "account_2"]  # `account` kept free
     assert plain.name == "t_typed" and plain.sql.endswith('FROM "db"."t" WHERE section IS NULL')
     stored = table_input(plain, "db")
     assert stored["TableType"] == "VIRTUAL_VIEW" and presto_sql(stored) == plain.sql
     assert [(c["Name"], c["Type"]) for c in stored["StorageDescriptor"]["Columns"]] == [
-        ("year", "string"), ("month", "string"), ("line", "bigint"), ("a", "bigint"),
+        ("year", "string"), ("month", "string"), ("line", "bigint"), ("a", "bigint"), ("account_2", "string"),
     ]  # fmt: skip
 
 
