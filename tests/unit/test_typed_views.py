@@ -161,3 +161,9 @@ def test_upkeep_writes_the_summary_after_the_views_and_only_when_it_changed(aws:
 def test_the_sales_type_has_no_typed_views(aws: Clients) -> None:
     assert keep_typed_views(ArchiveStore(aws.s3, BUCKET, "appstore/"), aws.glue, DATABASE, TABLE) == []
     assert not keys(aws, "appstore/state/")
+
+
+def test_the_local_stand_in_reads_only_a_view_with_a_presto_definition() -> None:
+    assert presto_sql({"Name": "t", "TableType": "EXTERNAL_TABLE"}) is None
+    with pytest.raises(ValueError, match="no Presto view definition"):
+        presto_sql({"Name": "v", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "SELECT 1"})
