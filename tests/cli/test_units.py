@@ -89,6 +89,9 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/state/earnings_yearly/pending/2023.json",
         "p/state/subscription/unsupported.json",
         "p/state/sales/unsupported.json",
+        "p/state/earnings/columns.json",
+        "p/state/earnings_yearly/columns.json",
+        "p/state/subscription/columns.json",
         f"p/quarantine/earnings/year=2024/month=02/{sha}-earnings.csv",
         f"p/quarantine/earnings_yearly/year=2023/{sha}-e.zip",
     ):
@@ -98,6 +101,8 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/earnings_yearly/year=2023/month=01/earnings_yearly_2023.json.gz",
         "p/state/earnings_yearly/pending/2023-01.json",
         "p/state/earnings/other/2024-02.json",
+        "p/state/sales/columns.json",
+        "p/state/earnings/columns.json.tmp",
         "p/raw/sales/year=2024/month=13/x",
         "p/quarantine/earnings/year=2024/month=02/not-a-sha.csv",
         "p/subscriptions/year=2024/month=02/x",

@@ -21,6 +21,7 @@ from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.transaction import Superseded
+from archiver.typedupkeep import TypedViewsError, keep_typed_views
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -124,7 +125,7 @@ def invoke(
     if not ready:
         raise broken[0][1]
     if request.repair is not None and not any(part.planned for part, _ in ready):
-        return ended(results, broken)  # nothing left to fetch: no secret, no token
+        return ended(results, broken, [part for part, _ in ready], clients.glue, settings)  # nothing left to fetch: no secret, no token
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
@@ -145,11 +146,18 @@ def invoke(
             now=now,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
-    return ended(results, broken)
+    return ended(results, broken, [part for part, _ in ready], clients.glue, settings)
 
 
-def ended(results: list[MonthResult], broken: list[tuple[ReportType, Exception]]) -> list[MonthResult]:
-    """The run's results, or RunFailedError naming each report type that could not run."""
+def ended(
+    results: list[MonthResult], broken: list[tuple[ReportType, Exception]], ran: list[Part], glue: GlueClient, settings: Settings
+) -> list[MonthResult]:
+    """Bring the typed views of the types that ran up to date; the run's results, or RunFailedError naming each type that could not run."""
+    for part in ran:
+        try:  # a schema-free type's typed views take in the keys and values of what the run archived
+            keep_typed_views(part.store, glue, settings.glue_database, settings.glue_table)
+        except TypedViewsError as exc:
+            broken.append((part.store.report, exc))
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
