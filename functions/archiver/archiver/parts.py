@@ -50,10 +50,12 @@ def prepare_part(
         return Part(store, Partitions(store, catalog, {}), state, planned, exc)
 
 
-def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
-    """Settle the type's pending transactions (no request to Amazon): its plan without months left unknown, their results."""
+def settle(
+    part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None], guard: Callable[[], object] = lambda: None
+) -> tuple[Part, list[MonthResult], Superseded]:
+    """Settle the type's pending transactions (no request to Amazon; `guard` before each): its plan without months left unknown, results."""
     store, state, register = part.store, part.state, part.partitions.register
-    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
+    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes, guard)
     for result in results:
         on_result(result)
     return replace(part, planned=planned), results, superseded
