@@ -160,10 +160,11 @@ class Snapshot:
 
 
 def bucket_versions(stack: LocalStack) -> frozenset[tuple[str, str, bool, str]]:
-    """(key, version id, is latest, ETag) of every object version and delete marker."""
+    """(key, version id, is latest, ETag) of every object version and delete marker but the lease's (every run takes it)."""
     listing = stack.clients.s3.list_object_versions(Bucket=BUCKET)
     versions = {(v["Key"], v["VersionId"], v["IsLatest"], v["ETag"]) for v in listing.get("Versions", [])}
-    return frozenset(versions | {(d["Key"], d["VersionId"], d["IsLatest"], "") for d in listing.get("DeleteMarkers", [])})
+    found = versions | {(d["Key"], d["VersionId"], d["IsLatest"], "") for d in listing.get("DeleteMarkers", [])}
+    return frozenset(v for v in found if v[0] != f"{PREFIX}state/lease.json")
 
 
 def current_keys(stack: LocalStack) -> set[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 else:
     S3Client = Any
 
+logger = Logger(child=True)
 KEY = "state/lease.json"  # under the prefix, beside state/<type>/: no report type's marker
 MARGIN_SECONDS = 300.0  # a lease outlives the run's time left by this much, so a killed holder's lease expires after it
 WAIT_SECONDS = 60.0  # how long a run waits for a held lease by default (LEASE_WAIT_SECONDS)
@@ -119,9 +121,11 @@ class Lease:
                     if _code(exc) not in RACES:
                         return
                 continue
-            left = (give_up - self.clock.now()).total_seconds()
+            left, holder, expires = (give_up - self.clock.now()).total_seconds(), found[0].get("holder"), found[0].get("expires")
             if left <= 0:
-                raise Busy(str(found[0].get("holder", "?")), str(found[0].get("expires", "?")))
+                raise Busy(str(holder), str(expires))
+            if delay == 1.0:
+                logger.info(f"the archive's lease is held by {holder} until {expires}: waiting up to {wait:.0f} s for it")
             self.clock.sleep(min(delay, left))
             delay = min(delay * 2, 15.0)
 

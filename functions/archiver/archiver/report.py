@@ -25,6 +25,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "SchemaDrift",
     "MonthsIncomplete",
     "RunSucceeded",
+    "RunBusy",  # another run held the archive's lease: no RunSucceeded, so a lasting busy still lets the staleness alarm fire
     "RunFailed",
 )
 
