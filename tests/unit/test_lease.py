@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from archiver.lease import KEY, Busy, Clock, Lease, LeaseLost
 from archiver.service import Clients
@@ -123,3 +123,16 @@ def test_a_released_lease_is_gone_and_free_for_the_next_run(aws: Clients) -> Non
     assert keys(aws, PREFIX + KEY) == []
     b.acquire(1200, wait=0)  # over the delete marker a versioned bucket keeps
     assert body(aws)["holder"] == b.token and time.slept == []
+
+
+def test_a_release_whose_retry_finds_the_lease_gone_is_done(aws: Clients) -> None:
+    time = FakeTime()
+    a = lease(aws.s3, "run-a", time)
+    a.acquire(1200, wait=0)
+
+    def retried(**kwargs: Any) -> None:  # the delete landed, its answer was lost; the SDK's retry finds no lease
+        raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "DeleteObject")
+
+    aws.s3.meta.events.register("after-call.s3.DeleteObject", retried)
+    a.release()
+    assert keys(aws, PREFIX + KEY) == [] and a.etag is None

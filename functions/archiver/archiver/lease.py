@@ -150,8 +150,9 @@ class Lease:
             return
         try:
             self.s3.delete_object(**self._args(IfMatch=self.etag))
-        except ClientError as exc:
-            if _code(exc) not in RACES or not self._mine():
+        except ClientError as exc:  # a race: gone already (a retried delete that had landed), another's, or ours at another version
+            if _code(exc) not in RACES:
                 raise
-            self.s3.delete_object(**self._args(IfMatch=str(self.etag)))
+            if self._mine():
+                self.s3.delete_object(**self._args(IfMatch=str(self.etag)))
         self.etag = None
