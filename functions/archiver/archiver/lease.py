@@ -116,10 +116,11 @@ class Lease:
                     self._write(seconds, {"IfNoneMatch": "*"} if found is None else {"IfMatch": found[1]})
                     return
                 except Exception as exc:  # a race: read again; an unknown outcome: ours only if the write landed
-                    if _code(exc) not in RACES and not self._mine():
-                        raise
-                    if _code(exc) not in RACES:
+                    if _code(exc) in RACES:
+                        continue
+                    if self._mine():
                         return
+                    raise
                 continue
             left, holder, expires = (give_up - self.clock.now()).total_seconds(), found[0].get("holder"), found[0].get("expires")
             if left <= 0:
