@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import socket
 from typing import Any
 
 import boto3
@@ -55,6 +56,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.flush_metrics()  # never empty here: the month's status metric was just added
 
     holder = f"{context.function_name} request {context.aws_request_id}"
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:  # run --local, verify --repair, a test: name the host and process too
+        holder += f" on {socket.gethostname()}:{os.getpid()}"
 
     def time_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
