@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from archiver import lease
 from archiver.periods import Period
 from archiver.reports import ReportType
 from archiver.store import ArchiveStore
@@ -100,6 +101,8 @@ def read_archive(target: Target, reports: tuple[ReportType, ...]) -> Archive:
     stray: list[Item] = []
     for item in _items(s3, target.bucket, target.prefix):
         kind = classify_key(target.prefix, item.key)
+        if item.key == target.prefix + lease.KEY:  # the runs' lease (archiver.lease): one is writing, or was killed
+            continue
         if kind is None:
             stray.append(item)
         elif kind[0].name in parts:  # another type's keys belong to the layout, but are not looked at

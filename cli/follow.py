@@ -22,6 +22,7 @@ class RunLog:
     ended: bool = False
     errors: list[str] = field(default_factory=list)
     failed_months: list[str] = field(default_factory=list)
+    busy: str | None = None  # the run found the archive's lease held: nothing was written
 
     @property
     def failed(self) -> bool:
@@ -56,6 +57,8 @@ class RunLog:
             on_month(report, month, str(status), error if isinstance(error, str) else None)
             if status == "failed":
                 self.failed_months.append(f"{report} {month}")
+        elif str(blob.get("message", "")).startswith("run busy: "):
+            self.busy = str(blob["message"]).removeprefix("run busy: ")
         elif blob.get("level") == "ERROR" and str(blob.get("message", "")).startswith("run failed"):
             exception = str(blob.get("exception") or "").strip().splitlines()
             self.errors.append(f"{blob['message']}: {exception[-1]}" if exception else str(blob["message"]))

@@ -71,8 +71,8 @@ def _quiet_logger(logger: logging.Logger, tap: logging.Handler, sink: io.StringI
             handler.setStream(stream)
 
 
-def run_local(target: Target, event: dict[str, Any], on_month: OnMonth) -> str | None:
-    """Invoke `app.lambda_handler` with the event; None on success, else the error it raised (or that it was busy)."""
+def run_local(target: Target, event: dict[str, Any], on_month: OnMonth) -> tuple[str | None, str | None]:
+    """Invoke `app.lambda_handler` with the event: (the error it raised, or None; why it was busy, or None)."""
     from infra.local.stack import FakeContext
 
     sink = io.StringIO()  # the handler's stdout: JSON log lines and EMF metrics
@@ -82,11 +82,11 @@ def run_local(target: Target, event: dict[str, Any], on_month: OnMonth) -> str |
         logger = logging.getLogger(app.logger.service)
         with _quiet_logger(logger, _MonthTap(on_month), sink), contextlib.redirect_stdout(sink):
             try:
-                answer = app.lambda_handler(event, FakeContext(time.monotonic() + TIMEOUT_SECONDS))
+                result = app.lambda_handler(event, FakeContext(time.monotonic() + TIMEOUT_SECONDS))
             except Exception as exc:  # the run failed: report it as the function would
-                return f"{type(exc).__name__}: {exc}"
+                return f"{type(exc).__name__}: {exc}", None
             finally:
                 app.clients.cache_clear()
-    if isinstance(answer, dict) and answer.get("status") == "busy":  # another run holds the archive: this one did nothing
-        return f"busy: {answer.get('message') or 'another run holds the archive'}; nothing was done"
-    return None
+    if result.get("status") == "busy":  # another run holds the archive's lease: nothing was written
+        return None, f"the archive's lease is held by {result['holder']} until {result['expires']}; nothing was written"
+    return None, None

@@ -48,7 +48,7 @@ def execute(
     if not run.ended:
         out.print(f"[bold red]no end of run {request_id} in {group} after {timeout:.0f} s[/]; the run may still be going")
         return False
-    return _verdict(out, display, run.errors)
+    return _verdict(out, display, run.errors, run.busy)
 
 
 def _runs(report: str, periods: list[str]) -> str:
@@ -75,12 +75,15 @@ def _span(planned: list[tuple[str, str]]) -> str:
 def _local(target: Target, event: dict[str, Any], out: Console, planned: list[tuple[str, str]]) -> bool:
     """The handler in this process against the local stack."""
     with RunDisplay(out, planned, "run (local)") as display:
-        error = localrun.run_local(target, event, display.month)
-    return _verdict(out, display, [error] if error else [])
+        error, busy = localrun.run_local(target, event, display.month)
+    return _verdict(out, display, [error] if error else [], busy)
 
 
-def _verdict(out: Console, display: RunDisplay, errors: list[str]) -> bool:
-    """Print the outcome counts and the run's errors; True when nothing failed."""
+def _verdict(out: Console, display: RunDisplay, errors: list[str], busy: str | None = None) -> bool:
+    """Print the outcome counts and the run's errors (or why it was busy); True when nothing failed."""
+    if busy:  # not a failure of the archive, but nothing was done: not a success either
+        out.print(f"[bold yellow]run busy[/]: {escape(busy)}. Run again once that run has ended (or its lease has expired)")
+        return False
     failed = bool(errors or display.failed)
     colour = "bold red" if failed else "green"
     out.print(f"[{colour}]run {'failed' if failed else 'succeeded'}[/]: {escape(display.summary())}")

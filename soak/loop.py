@@ -153,6 +153,8 @@ class Soak:
             self.totals.exercised[f"killed {when} sending {operation} {PREFIX}{key}"] += 1
             self.faults.killed_on = None
         outcome = read_output(out, ended)
+        if ended.killed:  # the time until the killed run's lease expires (its budget plus a margin) passes before the next run
+            self.stack.expire_lease()
         outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
         outcome.faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
         for (operation, kind), n in aws.items():

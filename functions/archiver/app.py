@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import socket
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from archiver.lease import Busy
 from archiver.report import MonthResult, add_month_metrics, add_report_dimension, add_run_metrics, log_month, payload, raise_if_failed
 from archiver.service import Clients, invoke
 
@@ -53,8 +55,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         add_report_dimension(metrics, result)  # the same data points also count per report type
         metrics.flush_metrics()  # never empty here: the month's status metric was just added
 
+    holder = f"{context.function_name} request {context.aws_request_id}"
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:  # run --local, verify --repair, a test: name the host and process too
+        holder += f" on {socket.gethostname()}:{os.getpid()}"
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
     try:
-        results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ, on_result=on_result)
+        results = invoke(event, clients(), time_left, os.environ, on_result=on_result, holder=holder)
+    except Busy as busy:  # another run writes the archive: not a failure, no RunSucceeded either (staleness still counts)
+        logger.warning(f"run busy: the archive's lease is held by {busy.holder} until {busy.expires}; nothing was written")
+        metrics.add_metric(name="RunBusy", unit=MetricUnit.Count, value=1)
+        return {"status": "busy", "holder": busy.holder, "expires": busy.expires, "results": []}
     except Exception:
         logger.exception(f"run failed after {len(finished)} month(s)" if finished else "run failed before archiving any month")
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,25 @@ def test_verify_repair_does_not_run_for_problems_a_run_cannot_fix(local, healthy
     assert "event" not in result.stdout
     assert "2 problem(s) need a person" in result.stdout
     assert f"s3 mv s3://{healthy.bucket}/{stray} ./{stray}" in result.stdout
+
+
+def test_local_run_while_another_run_holds_the_lease_is_busy_and_writes_nothing(local) -> None:
+    stack, state = local
+    doc = json.loads(state.read_text())
+    doc["function_env"]["LEASE_WAIT_SECONDS"] = "0"  # no waiting for the lease in a test
+    state.write_text(json.dumps(doc))
+    expires = (datetime.now(UTC) + timedelta(minutes=20)).isoformat()
+    lease = {"holder": "appstore-archiver request r-9", "expires": expires}
+    stack.clients.s3.put_object(Bucket=stack.env["ARCHIVE_BUCKET"], Key="appstore/state/lease.json", Body=json.dumps(lease).encode())
+    result = invoke("run", "--state-file", str(state), "--months", "2024-01")
+    assert result.exit_code == 1, result.output
+    assert "run busy" in result.stdout and "r-9" in result.stdout and "nothing was written" in result.stdout
+    assert "run succeeded" not in result.stdout and "run failed" not in result.stdout
+    assert "Contents" not in stack.clients.s3.list_objects_v2(Bucket=stack.env["ARCHIVE_BUCKET"], Prefix="appstore/raw/")
+
+
+def test_run_log_reads_a_busy_run() -> None:
+    run = RunLog("r-1")
+    line = {"level": "WARNING", "message": "run busy: the archive's lease is held by x until y; nothing was written"}
+    run.read(json.dumps({**line, "function_request_id": "r-1"}), lambda *a: None)
+    assert run.busy == "the archive's lease is held by x until y; nothing was written" and not run.failed

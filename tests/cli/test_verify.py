@@ -28,6 +28,15 @@ def test_a_healthy_archive_has_no_problem(local, healthy: Healthy) -> None:
     assert "verified 4 report type(s), 7 period(s), 12 object(s): no problems" in result.stdout
 
 
+def test_the_lease_of_a_run_in_progress_is_not_a_stray_key(local, healthy: Healthy) -> None:
+    stack, state = local
+    lease = b'{"holder": "appstore-archiver request r-1", "expires": "2999-01-01T00:00:00+00:00"}'
+    stack.clients.s3.put_object(Bucket=stack.env["ARCHIVE_BUCKET"], Key="appstore/state/lease.json", Body=lease)
+    result = invoke("verify", "--state-file", str(state))
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.stdout
+
+
 def test_report_limits_the_audit_to_the_types_named(local, healthy: Healthy) -> None:
     _, state = local
     healthy.replace(healthy.store_of("earnings").curated_key(Month(2024, 1)), rows="9")

@@ -67,6 +67,7 @@ def killed_run(
     args = [sys.executable, "-c", KILLER, json.dumps(run_event), service, operation, fragment, str(threshold)]
     done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == -signal.SIGKILL, done.stdout[-2000:] + done.stderr[-3000:]
+    stack.expire_lease()  # the killed run's lease is left behind: the next run takes it over once it has expired
 
 
 def current_versions(stack: LocalStack, prefix: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from archiver import lease
 from archiver.months import Month
 from archiver.reports import BY_NAME
 from infra.local.athena import LocalAthena
@@ -37,8 +38,9 @@ def serve(stack: LocalStack, text: str) -> None:
 
 
 def versions(stack: LocalStack) -> list[tuple[str, str]]:
+    """Every object version under the prefix but the lease's (every run takes and releases it)."""
     listing = stack.clients.s3.list_object_versions(Bucket=BUCKET, Prefix=PREFIX).get("Versions", [])
-    return sorted((v["Key"], v["VersionId"]) for v in listing)
+    return sorted((v["Key"], v["VersionId"]) for v in listing if not v["Key"].endswith(lease.KEY))
 
 
 def view_types(stack: LocalStack, name: str) -> dict[str, str]:

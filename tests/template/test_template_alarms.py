@@ -26,6 +26,7 @@ METRIC_NAMES: list[str] = [
     "ReportsUnsupported",
     "RunSucceeded",
     "RunFailed",
+    "RunBusy",
 ]
 NAMESPACE = "AppstoreArchive"
 DIMENSIONS = [{"Name": "service", "Value": "appstore-archiver"}]
@@ -104,6 +105,14 @@ def test_staleness_alarm(template: dict[str, Any]) -> None:
     assert alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]) == alarm["EvaluationPeriods"]
 
 
+def test_only_a_successful_run_keeps_the_staleness_alarm_quiet(template: dict[str, Any]) -> None:
+    """A busy run emits RunBusy alone (tests/unit/test_one_writer.py): runs that are only ever busy leave the alarm breaching."""
+    (alarm,) = [a for a in alarms(template).values() if a.get("MetricName") == "RunSucceeded"]
+    assert "Metrics" not in alarm and alarm["TreatMissingData"] == "breaching"  # no metric math that could count RunBusy
+    busy = [a for a in alarms(template).values() if a.get("MetricName") == "RunBusy"]
+    assert all(a["ComparisonOperator"] != "LessThanThreshold" for a in busy)  # a busy run is never a run that kept an alarm quiet
+
+
 def lambda_alarm(template: dict[str, Any], metric: str) -> dict[str, Any]:
     (alarm,) = [a for a in alarms(template).values() if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == metric]
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ArchiverFunction"}}]
@@ -167,6 +176,7 @@ def test_dashboard_shows_runs_months_bytes_drift_errors_and_duration(resolver: R
     assert shown >= {
         "RunSucceeded",
         "RunFailed",
+        "RunBusy",
         "MonthsArchived",
         "MonthsUnchanged",
         "MonthsNotFound",

@@ -11,7 +11,7 @@ import pytest
 import responses
 from moto import mock_aws
 
-from archiver import appstore
+from archiver import appstore, lease
 from archiver.service import Clients
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, REPORT_URL, TOKEN_URL, FakeAppstore
 
@@ -72,5 +72,5 @@ def keys(clients: Clients, prefix: str = "") -> list[str]:
 
 
 def versions(clients: Clients) -> list[Any]:
-    """Every object version in the archive bucket."""
-    return list(clients.s3.list_object_versions(Bucket=BUCKET).get("Versions", []))
+    """Every object version in the archive bucket but the lease's (every run takes and releases it)."""
+    return [v for v in clients.s3.list_object_versions(Bucket=BUCKET).get("Versions", []) if not v["Key"].endswith(lease.KEY)]

@@ -8,7 +8,7 @@ from typing import Any
 from archiver.months import Month
 from archiver.reports import SALES
 from archiver.service import Clients
-from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys
+from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, Context, run, statuses
 
@@ -58,7 +58,7 @@ def test_a_pair_is_deferred_without_a_write_when_too_little_time_is_left(
     run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore
 ) -> None:
     run({"months": [MONTH]})
-    before = aws.s3.list_object_versions(Bucket=BUCKET)["Versions"]
+    before = versions(aws)
     result = run(repair(), Context(remaining_ms=60_000))
     assert statuses(result) == {MONTH: "deferred"}
-    assert aws.s3.list_object_versions(Bucket=BUCKET)["Versions"] == before
+    assert versions(aws) == before

@@ -22,6 +22,16 @@ def test_lookback_months_of_one_or_more(value: str, months: int) -> None:
     assert Settings.from_env({**REQUIRED, "LOOKBACK_MONTHS": value}).lookback_months == months
 
 
+@pytest.mark.parametrize("value", ["-1", "soon", "", "1.5"])
+def test_lease_wait_must_be_whole_seconds(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"LEASE_WAIT_SECONDS must be a whole number of seconds, got {value!r}"):
+        Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": value})
+
+
+def test_lease_wait_defaults_to_a_minute_and_may_be_zero() -> None:
+    assert (Settings.from_env(REQUIRED).lease_wait, Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": "0"}).lease_wait) == (60.0, 0.0)
+
+
 def test_default_download_hosts_are_s3_endpoints_only() -> None:
     hosts = Settings.from_env(REQUIRED).allowed_hosts
     for host in hosts:

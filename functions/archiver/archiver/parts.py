@@ -51,10 +51,12 @@ def prepare_part(
         return Part(store, Partitions(store, catalog, {}), state, planned, exc)
 
 
-def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None]) -> tuple[Part, list[MonthResult], Superseded]:
-    """Settle the type's pending transactions (no request to Amazon): its plan without months left unknown, their results."""
+def settle(
+    part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None], guard: Callable[[], object] = lambda: None
+) -> tuple[Part, list[MonthResult], Superseded]:
+    """Settle the type's pending transactions (no request to Amazon; `guard` before each): its plan without months left unknown, results."""
     store, state, register = part.store, part.state, part.partitions.register
-    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
+    planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes, guard)
     for result in results:
         on_result(result)
     return replace(part, planned=planned), results, superseded
@@ -67,8 +69,9 @@ def mend(
     time_left: Callable[[], float],
     margin: float,
     on_result: Callable[[MonthResult], None],
+    guard: Callable[[], object] = lambda: None,
 ) -> tuple[Part, list[MonthResult]]:
-    """Put a repair event's periods right from their raw objects (no request to Amazon); those without one stay planned.
+    """Put a repair event's periods right from their raw objects (no request to Amazon; `guard` before each); the rest stay planned.
 
     A period whose unfinished transaction settling could not finish stays planned too: its new transaction supersedes it.
     """
@@ -78,6 +81,7 @@ def mend(
         result: MonthResult | None = None
         if item.repair and item.month not in superseded:
             name, markers = part.store.report.name, part.state.markers(item.month)
+            guard()  # the lease's renewal: a lost lease stops the run before it writes
             try:
                 if time_left() < margin:
                     result = MonthResult(name, str(item.month), "deferred", error="too little time left to repair it")

@@ -41,6 +41,7 @@ class Pipeline:
     superseded: Superseded = field(default_factory=dict)  # unfinished markers a period's new transaction replaces
     deadline: Deadline = NO_DEADLINE  # bounds every wait of a month (the Appstore client holds the same one)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # gates re-asking a type the API refused
+    guard: Callable[[], object] = lambda: None  # runs before each month (the lease's renewal: raises, stopping the run, when lost)
 
     def run(
         self,
@@ -62,6 +63,7 @@ class Pipeline:
             on_result(result)
         asked = len(results)  # the results from here on answer this run's link requests
         for index, item in enumerate([] if gated else planned):
+            self.guard()
             if time_left() < margin:
                 result = self._defer(item)
             else:

@@ -26,6 +26,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "HeuristicGuesses",
     "MonthsIncomplete",
     "RunSucceeded",
+    "RunBusy",  # another run held the archive's lease: no RunSucceeded, so a lasting busy still lets the staleness alarm fire
     "RunFailed",
 )
 

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
+from archiver.lease import MARGIN_SECONDS, SYSTEM, Clock, Lease
 from archiver.months import Month
 from archiver.parts import Part, mend, prepare_part, settle
 from archiver.pipeline import Pipeline
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 else:
     GlueClient = S3Client = SecretsManagerClient = Any
 
+logger = Logger(child=True)
 SAFETY_MARGIN_SECONDS = 120.0  # no new month is started with less Lambda time left than this
 SECRET_MAX_AGE = 300
 
@@ -84,13 +87,17 @@ def invoke(
     now: datetime | None = None,
     session: requests.Session | None = None,
     on_result: Callable[[MonthResult], None] = lambda result: None,
+    holder: str = "a run",
+    clock: Clock = SYSTEM,
 ) -> list[MonthResult]:
     """Run one invocation, one report type after another (sales first), passing each result to `on_result` as it ends.
 
-    Bad input raises before any write. Every type's pending transactions are settled before a Glue table, the secret
-    or the token can stop the run; a repair event's pairs that hold a trusted raw object are then put right from it. A
-    type whose set-up fails (its Glue table missing, say) is then left out and the run raises at the end, after the other
-    types ran; when no type can run, its error is raised once they are settled.
+    Bad input raises before any write. The run then takes the archive's lease (lease.Busy when another run keeps it past
+    LEASE_WAIT_SECONDS), reads the state and writes only under it, renewing it before each month, and releases it at the end.
+    Every type's pending transactions are settled before a Glue table, the secret or the token can stop the run; a repair
+    event's pairs that hold a trusted raw object are then put right from it. A type whose set-up fails (its Glue table
+    missing, say) is then left out and the run raises at the end, after the other types ran; when no type can run, its
+    error is raised once they are settled.
     """
     settings = Settings.from_env(env)
     now = now or datetime.now(UTC)
@@ -100,6 +107,34 @@ def invoke(
     request = parse_event(event, current)
     chosen = selected(settings.reports, request)
     require_versioning(clients.s3, settings)
+    lease = Lease(clients.s3, settings.bucket, settings.prefix, holder, settings.bucket_owner, clock)
+    lease.acquire(time_left() + MARGIN_SECONDS, settings.lease_wait)  # longer than the run can live: a killed run's expires
+
+    def renew() -> None:  # before each month: fencing, a lost lease stops the run before it writes again
+        lease.renew(time_left() + MARGIN_SECONDS)
+
+    try:
+        return _run(settings, chosen, clients, request, current, now, time_left, session, on_result, renew)
+    finally:
+        try:
+            lease.release()
+        except Exception as exc:  # the run's outcome stands; the lease expires on its own
+            logger.warning(f"the archive's lease could not be released (it expires on its own): {type(exc).__name__}: {exc}")
+
+
+def _run(
+    settings: Settings,
+    chosen: tuple[ReportType, ...],
+    clients: Clients,
+    request: Request,
+    current: Month,
+    now: datetime,
+    time_left: Callable[[], float],
+    session: requests.Session | None,
+    on_result: Callable[[MonthResult], None],
+    guard: Callable[[], object],
+) -> list[MonthResult]:
+    """The run under the lease: state and plan, settling, then each type's months; `guard` renews the lease before each."""
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
@@ -116,10 +151,10 @@ def invoke(
     results: list[MonthResult] = []
     ready: list[tuple[Part, Superseded]] = []
     for part in parts:
-        part, settled, superseded = settle(part, settings.max_decompressed_bytes, on_result)
+        part, settled, superseded = settle(part, settings.max_decompressed_bytes, on_result, guard)
         results += settled
         if part.broken is None:
-            part, repaired = mend(part, superseded, settings.max_decompressed_bytes, time_left, SAFETY_MARGIN_SECONDS, on_result)
+            part, repaired = mend(part, superseded, settings.max_decompressed_bytes, time_left, SAFETY_MARGIN_SECONDS, on_result, guard)
             results += repaired  # a repair event's periods that hold a raw object: no request to Amazon
             ready.append((part, superseded))
     if not ready:
@@ -144,6 +179,7 @@ def invoke(
             superseded=superseded,
             deadline=deadline,
             now=now,
+            guard=guard,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
     return ended(results, broken, [part for part, _ in ready], clients.glue, settings)

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, str] = {
     "ARCHIVE_BUCKET_OWNER": "",
     # Optional: the most bytes a report may decompress to; empty means the size of the spool filesystem (/tmp).
     "MAX_DECOMPRESSED_BYTES": "",
+    # Optional: how long a run waits for another run's lease on the archive before it ends `busy`.
+    "LEASE_WAIT_SECONDS": "60",
 }
 REQUIRED: tuple[str, ...] = ("SECRET_ID", "ARCHIVE_BUCKET", "GLUE_DATABASE", "GLUE_TABLE")
 # Every variable of the function's environment contract (template tests compare against it).
@@ -61,6 +63,7 @@ class Settings:
     reports: tuple[ReportType, ...] = REPORT_TYPES
     bucket_owner: str | None = None
     max_decompressed_bytes: int | None = None
+    lease_wait: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -98,6 +101,9 @@ class Settings:
         cap = get("MAX_DECOMPRESSED_BYTES")
         if cap and not cap.isdigit():
             raise ConfigError(f"MAX_DECOMPRESSED_BYTES must be a whole number of bytes, got {cap!r}")
+        wait = get("LEASE_WAIT_SECONDS")
+        if not wait.isdigit():
+            raise ConfigError(f"LEASE_WAIT_SECONDS must be a whole number of seconds, got {wait!r}")
         return cls(
             secret_id=env["SECRET_ID"].strip(),
             bucket=env["ARCHIVE_BUCKET"].strip(),
@@ -113,6 +119,7 @@ class Settings:
             reports=reports,
             bucket_owner=owner or None,
             max_decompressed_bytes=int(cap) if cap else spool_size(),
+            lease_wait=float(wait),
         )
 
 

@@ -44,16 +44,18 @@ def settle_pending(
     register: Callable[[Period], str],
     markers: Callable[[Period], list[str]],
     max_bytes: int | None = None,
+    guard: Callable[[], object] = lambda: None,
 ) -> tuple[list[PlannedMonth], list[MonthResult], Superseded]:
     """Roll back or forward each transaction a killed or failed run left (forward re-curates from the raw object if need be).
 
     Returns the plan; a result for each month not settled: `failed` if its commit point is unknown (dropped from this
     plan, so no new transaction starts over it), `archived` with an error past it (kept; a new transaction on the
-    month supersedes the markers also returned).
+    month supersedes the markers also returned). `guard` runs before each (the lease's renewal: it raises when lost).
     """
     results: list[MonthResult] = []
     superseded: Superseded = {}
     for month in sorted(pending):
+        guard()
         try:
             outcome = recover(store, month, register, markers(month), max_bytes)
         except Unfinished as exc:
