@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from archiver import transaction
+from archiver.download import Downloaded
+from archiver.prepare import EmptyReportRefused, holds_rows, prepare
 from archiver.report import RunFailedError
 from archiver.service import Clients
+from archiver.store import ArchiveStore
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
-from tests.unit.test_handler import MONTHS, report, run
+from tests.unit.reports import SEED_HEADER, csv_bytes, zipped
+from tests.unit.test_handler import MISSING, MONTHS, report, run
 
 __all__ = ["run"]  # the handler tests' fixture, used here too
 
@@ -119,3 +125,23 @@ def test_rolling_back_a_transaction_that_superseded_an_unfinished_one_converges_
     (raw_key,) = keys(aws, raw_prefix)  # T1's raw object (an older raw file is removed as T1 is finished)
     assert made_from(aws, curated_key) == aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["Metadata"]["sha256"]
     assert made_from(aws, curated_key, "rows") == "9"
+
+
+def test_a_month_with_a_raw_object_but_no_curated_object_is_protected_by_the_empty_report_guard(
+    run: Callable[..., dict[str, Any]], aws: Clients, tmp_path: Path
+) -> None:
+    run()
+    month = MONTHS[0]
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", "sales")
+    period = store.report.parse_period(month)
+    for version in aws.s3.list_object_versions(Bucket=BUCKET, Prefix=store.curated_key(period))["Versions"]:
+        aws.s3.delete_object(Bucket=BUCKET, Key=version["Key"], VersionId=version["VersionId"])
+    view = store.month(period)
+    assert view.curated is None and len(view.raw) == 1  # every curated version is gone; the raw object is still there
+    served = tmp_path / "served.zip"
+    served.write_bytes(zipped(csv_bytes(SEED_HEADER, [])))
+    fetched = Downloaded(served, "sales.zip", served.stat().st_size, hashlib.sha256(served.read_bytes()).hexdigest())
+    with pytest.raises(EmptyReportRefused, match="no data rows"):
+        prepare(store, period, fetched, view, False, tmp_path / "curated.gz", None)
+    prepare(store, period, fetched, view, True, tmp_path / "curated.gz", None)  # `force` still accepts it
+    assert not holds_rows(store, store.month(store.report.parse_period(MISSING)))  # a month never archived has no rows
