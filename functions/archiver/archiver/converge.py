@@ -1,4 +1,4 @@
-"""After a rollback: the month's one raw object and its current curated object must agree, else re-curate from the raw."""
+"""After a rollback: the raw object the month's pair must be made from, and its curated object re-made from it if need be."""
 
 from __future__ import annotations
 
