@@ -66,3 +66,32 @@ def test_a_lost_curated_object_whose_raw_object_does_not_match_its_sha256_fails_
     with pytest.raises(RunFailedError, match=f"{month}: the lost curated object could not be made again from the raw object: RawMismatch"):
         run()
     assert curated_key not in keys(aws, curated_key)  # nothing made from bytes that are not the archived ones
+
+
+def test_a_fetched_month_whose_curated_object_is_lost_is_recurated_first_and_found_unchanged(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore
+) -> None:
+    run()
+    month = MONTHS[-1]  # the current month: every run fetches it
+    raw_prefix, curated_key = keys_of(month)
+    (raw_key,) = keys(aws, raw_prefix)
+    raw = aws.s3.head_object(Bucket=BUCKET, Key=raw_key)
+    lose(aws, curated_key, "no version")
+    assert statuses(run())[month] == "unchanged"  # Amazon serves the archived bytes: nothing is rewritten
+    assert aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["VersionId"] == raw["VersionId"]
+    assert aws.s3.head_object(Bucket=BUCKET, Key=curated_key)["Metadata"]["source-sha256"] == raw["Metadata"]["sha256"]
+
+
+def test_a_fetched_month_whose_lost_curated_object_cannot_be_recurated_is_written_again_from_amazon(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore
+) -> None:
+    run()
+    month = MONTHS[-1]
+    raw_prefix, curated_key = keys_of(month)
+    (raw_key,) = keys(aws, raw_prefix)
+    metadata = aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["Metadata"]
+    aws.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=b"not the bytes Amazon served", Metadata=metadata)
+    lose(aws, curated_key, "no version")
+    results = [r for r in run()["results"] if r["month"] == month]
+    assert [r["status"] for r in results] == ["archived"]  # one result: the month's own, from the bytes Amazon serves
+    assert aws.s3.head_object(Bucket=BUCKET, Key=curated_key)["Metadata"]["source-sha256"] == metadata["sha256"]

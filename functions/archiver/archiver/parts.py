@@ -57,7 +57,7 @@ def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult],
     """
     store, state, register = part.store, part.state, part.partitions.register
     planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes)
-    results += recurate_lost(store, state.archived, [*state.pending, *(item.month for item in planned)], max_bytes)
+    results += recurate_lost(store, state.archived, state.pending, [item.month for item in planned], max_bytes)
     for result in results:
         on_result(result)
     return replace(part, planned=planned), results, superseded

@@ -71,32 +71,36 @@ def settle_pending(
     return planned, results, superseded
 
 
-def recurate_lost(store: ArchiveStore, archived: Iterable[Period], skip: Iterable[Period], max_bytes: int | None) -> list[MonthResult]:
+def recurate_lost(
+    store: ArchiveStore, archived: Iterable[Period], pending: Iterable[Period], fetched: Iterable[Period], max_bytes: int | None
+) -> list[MonthResult]:
     """Re-curate from its raw object (no request to Amazon) each archived period whose curated object is gone; failures as results.
 
-    One listing of the table finds them (a key with no version, or a delete marker on top). A current curated object
-    is never expired by the lifecycle, so only a lost one is looked for; `skip` names the periods settled or fetched
-    this run (their own transaction makes the pair).
+    One listing of the table finds them (a key with no version, or a delete marker on top): the lifecycle never expires
+    a current curated object, so only a lost one is looked for. Periods left pending are skipped (their outcome is
+    unknown); a period fetched this run reports no failure here, as its own transaction writes the pair again.
     """
     try:
-        present, left = set(store.keys(store.report.table_prefix(store.prefix))), set(skip)
+        present, skip, planned = set(store.keys(store.report.table_prefix(store.prefix))), set(pending), set(fetched)
     except Exception as exc:  # nothing is changed: the next run looks again
         logger.warning(f"{store.report.name}: the curated objects could not be listed: {type(exc).__name__}: {exc}")
         return []
     failed: list[MonthResult] = []
-    for month in sorted(m for m in archived if m not in left and store.curated_key(m) not in present):
+    for month in sorted(m for m in archived if m not in skip and store.curated_key(m) not in present):
+        extra = {"month": str(month)}
         try:
             converged = converge(store, month, max_bytes)
         except Exception as exc:
             error = f"the lost curated object could not be made again from the raw object: {type(exc).__name__}: {exc}"
-            failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
+            if month in planned:
+                logger.warning(f"{store.report.name} {month}: {error}; the month is fetched again", extra=extra)
+            else:
+                failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
             continue
         if converged:
-            logger.info(f"{store.report.name} {month}: lost curated object re-curated from the raw object", extra={"month": str(month)})
+            logger.info(f"{store.report.name} {month}: lost curated object re-curated from the raw object", extra=extra)
         else:  # several raw objects: `appstore-archive verify` names the month
-            logger.warning(
-                f"{store.report.name} {month}: curated object lost, and no one raw object to re-curate from", extra={"month": str(month)}
-            )
+            logger.warning(f"{store.report.name} {month}: curated object lost, and no one raw object to re-curate from", extra=extra)
     return failed
 
 
