@@ -574,7 +574,7 @@ def test_a_missing_curated_object_is_listed_not_probed(run: Callable[..., dict[s
     aws.s3.delete_object(Bucket=BUCKET, Key=entry["curated_key"])
     # Without an unconditional s3:ListBucket, S3 answers HEAD on a missing key with 403, not 404.
     probed = fail_calls(aws.s3, "HeadObject", "403", lambda params: params["Key"] not in keys(aws))
-    assert statuses(run({"months": [month]})) == {month: "archived"}
+    assert statuses(run({"months": [month]})) == {month: "unchanged"}  # re-curated from the raw object before the fetch
     assert probed == []
     assert entry["curated_key"] in keys(aws)
 

@@ -1,12 +1,15 @@
-"""After a rollback: the month's one raw object and its current curated object must agree, else re-curate from the raw."""
+"""After a rollback: the raw object the month's pair must be made from, and its curated object re-made from it if need be."""
 
 from __future__ import annotations
 
 import uuid
 
+from archiver.objects import TXN
 from archiver.periods import Period
 from archiver.repair import recurate
-from archiver.store import ArchiveStore
+from archiver.store import ArchiveStore, Stored
+
+Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
 
 
 def converge(store: ArchiveStore, month: Period, max_bytes: int | None) -> bool:
@@ -23,3 +26,11 @@ def converge(store: ArchiveStore, month: Period, max_bytes: int | None) -> bool:
         return False
     recurate(store, view.raw[0], store.curated_key(month), uuid.uuid4().hex, max_bytes)
     return True
+
+
+def superseded_raw(store: ArchiveStore, month: Period, older: list[Marker]) -> Stored | None:
+    """The month's raw object the latest of the superseded (committed) transactions wrote, if one is still current."""
+    if not older:
+        return None
+    by_txn = {stored.metadata.get(TXN): stored for stored in store.month(month).raw}
+    return next((by_txn[str(old["txn"])] for old in reversed(older) if str(old["txn"]) in by_txn), None)

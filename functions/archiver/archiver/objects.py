@@ -23,11 +23,17 @@ class UnknownOutcome(RuntimeError):
 
 
 def refused(error: BaseException) -> bool:
-    """True only when S3 answered a write with a client error (4xx, not a timeout): that write can never land."""
+    """True only when S3 answered a write's one attempt with a client error (4xx, not a timeout): that write can never land.
+
+    The SDK retries only what may have landed (timeouts, dropped connections, 5xx, throttles): a 4xx after any retry
+    (`RetryAttempts` of its answer) leaves an earlier attempt's outcome unknown.
+    """
     if not isinstance(error, ClientError):  # timeouts, dropped connections, UnknownOutcome: it may still land
         return False
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    return 400 <= status < 500 and status != 408 and error.response.get("Error", {}).get("Code") not in AMBIGUOUS_CODES
+    metadata = error.response.get("ResponseMetadata", {})
+    status, retries = int(metadata.get("HTTPStatusCode", 0)), int(metadata.get("RetryAttempts", 0))
+    code = error.response.get("Error", {}).get("Code")
+    return 400 <= status < 500 and status != 408 and code not in AMBIGUOUS_CODES and retries == 0
 
 
 def put_file(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:

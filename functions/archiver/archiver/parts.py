@@ -16,7 +16,7 @@ from archiver.reports import ReportType
 from archiver.settings import Settings
 from archiver.store import ArchiveStore
 from archiver.transaction import Superseded
-from archiver.upkeep import Partitions, settle_pending
+from archiver.upkeep import Partitions, recurate_lost, settle_pending
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -54,9 +54,13 @@ def prepare_part(
 def settle(
     part: Part, max_bytes: int | None, on_result: Callable[[MonthResult], None], guard: Callable[[], object] = lambda: None
 ) -> tuple[Part, list[MonthResult], Superseded]:
-    """Settle the type's pending transactions (no request to Amazon; `guard` before each): its plan without months left unknown, results."""
+    """Settle the type's pending transactions and re-make its lost curated objects (no request to Amazon; `guard` before each).
+
+    Returns its plan without the months left unknown, and a result for each month that could not be put right.
+    """
     store, state, register = part.store, part.state, part.partitions.register
     planned, results, superseded = settle_pending(store, state.pending, part.planned, register, state.markers, max_bytes, guard)
+    results += recurate_lost(store, state.archived, state.pending, [item.month for item in planned], max_bytes, guard)
     for result in results:
         on_result(result)
     return replace(part, planned=planned), results, superseded

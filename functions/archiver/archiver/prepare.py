@@ -40,9 +40,12 @@ def is_unchanged(view: MonthView, sha256: str, force: bool, current: str = COLUM
 
 
 def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
-    """Whether the archived curated object has data rows (read from its metadata, or from its first lines if older)."""
+    """Whether the archived curated object has data rows (read from its metadata, or from its first lines if older).
+
+    A month with a raw object but no curated object (lost, or its versions expired) is never empty: it is protected too.
+    """
     if view.curated is None:
-        return False
+        return bool(view.raw)
     rows = view.curated.metadata.get("rows", "")
     if rows.isdigit():
         return int(rows) > 0

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.converge import converge
+from archiver.converge import Marker, converge, superseded_raw
 from archiver.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
 from archiver.periods import Period
 from archiver.repair import recurate
-from archiver.store import ArchiveStore
+from archiver.store import ArchiveStore, Stored
 
 Register = Callable[[Period], object]
-Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
 Superseded = dict[Period, list[Marker]]  # a period's unfinished transactions, which its next transaction supersedes
 
 
@@ -107,34 +106,55 @@ def finish(store: ArchiveStore, month: Period, raw_key: str, register: Register,
 
 
 def recover(store: ArchiveStore, month: Period, register: Register, markers: Iterable[str], max_bytes: int | None = None) -> str:
-    """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back."""
+    """Settle a transaction a killed or failed run left: roll forward past the commit point, else roll back.
+
+    Every path ends with the pair made from the month's raw object, whatever the lifecycle expired while the marker
+    waited: the marker's own record names what to settle, never an older marker version (noncurrent, so expirable).
+    """
     found = store.read_intent(month)
     if found is None:
         return "none"
     intent, marker = found
     txn, raw_key, curated_key = str(intent.get("txn", "")), str(intent.get("raw_key", "")), str(intent.get("curated_key", ""))
     older: list[Marker] = list(intent.get("supersedes") or [])
+    mine = [*older, {"txn": txn, "version": marker}]
     raw = store.current(raw_key) if raw_key else None
     if txn and raw is not None and raw.metadata.get(TXN) == txn:
-        mine, outcome = [*older, {"txn": txn, "version": marker}], "rolled forward"
-        try:
-            curated = store.current(curated_key)
-            if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run rolled curated back
-                recurate(store, raw, curated_key, txn, max_bytes)
-                outcome = "rolled forward, re-curated from the raw object"
-            errors = finish(store, month, raw_key, register, markers, mine)
-        except Exception as exc:
-            errors = [f"{type(exc).__name__}: {exc}"]
-        if errors:
-            raise Unfinished("; ".join(errors), mine)
-        return outcome
+        return roll_forward(store, month, raw, curated_key, register, markers, mine, max_bytes)
     if txn and curated_key:
         previous = intent.get("previous_curated_version")
         remove_versions(store, curated_key, txn, previous if isinstance(previous, str) else None)
     abort_uploads(store, store.raw_prefix(month))
     abort_uploads(store, store.curated_prefix(month))
-    converged = not older and converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile
-    clear_intent(store, month, txn, marker)
-    if older:  # the transaction this one superseded is current again: settle it too
-        return f"rolled back, then {recover(store, month, register, markers, max_bytes)}"
+    committed = superseded_raw(store, month, older)
+    if committed is not None:  # the unfinished transaction this one superseded is current again: finish it too
+        return f"rolled back, then {roll_forward(store, month, committed, store.curated_key(month), register, markers, mine, max_bytes)}"
+    converged = converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile
+    for old in mine:  # none of them is current: ours is cleared last, so a kill never uncovers an older one
+        clear_intent(store, month, str(old["txn"]), old["version"])
     return "rolled back, re-curated from the raw object" if converged else "rolled back"
+
+
+def roll_forward(
+    store: ArchiveStore,
+    month: Period,
+    raw: Stored,
+    curated_key: str,
+    register: Register,
+    markers: Iterable[str],
+    mine: list[Marker],
+    max_bytes: int | None,
+) -> str:
+    """Finish the committed transaction that wrote `raw` (re-curating from it if its curated object is gone); Unfinished on errors."""
+    txn, outcome = raw.metadata[TXN], "rolled forward"
+    try:
+        curated = store.current(curated_key)
+        if curated is None or curated.metadata.get(TXN) != txn:  # the raw upload landed after its run rolled curated back
+            recurate(store, raw, curated_key, txn, max_bytes)
+            outcome = "rolled forward, re-curated from the raw object"
+        errors = finish(store, month, raw.key, register, markers, mine)
+    except Exception as exc:
+        errors = [f"{type(exc).__name__}: {exc}"]
+    if errors:
+        raise Unfinished("; ".join(errors), mine)
+    return outcome

@@ -1,4 +1,4 @@
-"""What every run does before its months: settle transactions left pending, register missing partitions."""
+"""What every run does before its months: settle transactions left pending, re-make lost curated objects, register partitions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from aws_lambda_powertools import Logger
 
 from archiver.catalog import Catalog
+from archiver.converge import converge
 from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
@@ -70,6 +71,46 @@ def settle_pending(
             continue
         logger.info(f"{store.report.name} {month}: pending transaction {outcome}", extra={"month": str(month), "transaction": outcome})
     return planned, results, superseded
+
+
+def recurate_lost(
+    store: ArchiveStore,
+    archived: Iterable[Period],
+    pending: Iterable[Period],
+    fetched: Iterable[Period],
+    max_bytes: int | None,
+    guard: Callable[[], object] = lambda: None,
+) -> list[MonthResult]:
+    """Re-curate from its raw object (no request to Amazon) each archived period whose curated object is gone; failures as results.
+
+    One listing of the table finds them (a key with no version, or a delete marker on top): the lifecycle never expires
+    a current curated object, so only a lost one is looked for. Periods left pending are skipped (their outcome is
+    unknown); a period fetched this run reports no failure here, as its own transaction writes the pair again. `guard` runs before
+    each (the lease's renewal).
+    """
+    try:
+        present, skip, planned = set(store.keys(store.report.table_prefix(store.prefix))), set(pending), set(fetched)
+    except Exception as exc:  # nothing is changed: the next run looks again
+        logger.warning(f"{store.report.name}: the curated objects could not be listed: {type(exc).__name__}: {exc}")
+        return []
+    failed: list[MonthResult] = []
+    for month in sorted(m for m in archived if m not in skip and store.curated_key(m) not in present):
+        extra = {"month": str(month)}
+        guard()  # the lease's renewal: a lost lease stops the run before it writes
+        try:
+            converged = converge(store, month, max_bytes)
+        except Exception as exc:
+            error = f"the lost curated object could not be made again from the raw object: {type(exc).__name__}: {exc}"
+            if month in planned:
+                logger.warning(f"{store.report.name} {month}: {error}; the month is fetched again", extra=extra)
+            else:
+                failed.append(MonthResult(store.report.name, str(month), "failed", error=error))
+            continue
+        if converged:
+            logger.info(f"{store.report.name} {month}: lost curated object re-curated from the raw object", extra=extra)
+        else:  # several raw objects: `appstore-archive verify` names the month
+            logger.warning(f"{store.report.name} {month}: curated object lost, and no one raw object to re-curate from", extra=extra)
+    return failed
 
 
 def repair_partitions(store: ArchiveStore, months: Iterable[Period], register: Callable[[Period], str]) -> list[MonthResult]:
