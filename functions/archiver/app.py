@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from typing import Any
 
 import boto3
@@ -52,6 +53,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         add_month_metrics(metrics, result)
         add_report_dimension(metrics, result)  # the same data points also count per report type
         metrics.flush_metrics()  # never empty here: the month's status metric was just added
+        sys.stdout.flush()  # the EMF line is a print: out now even where stdout is a buffered pipe, not only in Lambda's runtime
 
     try:
         results = invoke(event, clients(), lambda: context.get_remaining_time_in_millis() / 1000, os.environ, on_result=on_result)
