@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import socket
+import sys
 from typing import Any
 
 import boto3
@@ -54,6 +55,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         add_month_metrics(metrics, result)
         add_report_dimension(metrics, result)  # the same data points also count per report type
         metrics.flush_metrics()  # never empty here: the month's status metric was just added
+        sys.stdout.flush()  # the EMF line is a print: out now even where stdout is a buffered pipe, not only in Lambda's runtime
 
     holder = f"{context.function_name} request {context.aws_request_id}"
     if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:  # run --local, verify --repair, a test: name the host and process too

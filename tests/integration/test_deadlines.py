@@ -20,6 +20,7 @@ import pytest
 
 from archiver import appstore
 from archiver.months import Month
+from infra.local.emulator.faults import Fault
 from infra.local.stack import FUNCTION_DIR, LocalStack
 
 pytestmark = pytest.mark.integration
@@ -60,11 +61,24 @@ def emitted(lines: list[str]) -> Counter[str]:
     return totals
 
 
-def test_a_run_killed_mid_month_has_already_emitted_the_finished_months_metrics(stack: LocalStack) -> None:
+def test_a_run_killed_mid_month_has_already_emitted_the_finished_months_metrics(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
     # The first two downloads go through at once; the third hangs far beyond the moment the run is killed.
     stack.emulator.inject("download", "delay", times=2, seconds=0)
     stack.emulator.inject("download", "delay", times=1, seconds=300)
-    env = {**os.environ, **stack.env, "PYTHONPATH": os.pathsep.join([str(FUNCTION_DIR), str(REPO)])}
+    hanging = threading.Event()  # the emulator has begun the hanging download: the run is inside the third month
+    take_fault = stack.emulator.take_fault
+
+    def watched(endpoint: str) -> Fault | None:
+        fault = take_fault(endpoint)
+        if fault is not None and fault.options.get("seconds") == 300:
+            hanging.set()
+        return fault
+
+    monkeypatch.setattr(stack.emulator, "take_fault", watched)
+    # As a pipe, not a terminal, the run's stdout is block-buffered unless the environment says otherwise (as Lambda's
+    # runtime and many shells do): the handler itself must flush each month's metrics, so the test does not inherit it.
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env = {**inherited, **stack.env, "PYTHONPATH": os.pathsep.join([str(FUNCTION_DIR), str(REPO)])}
     run_event = {"months": [str(m) for m in MONTHS]}
     process = subprocess.Popen(
         [sys.executable, "-c", RUNNER, json.dumps(run_event)],
@@ -88,16 +102,16 @@ def test_a_run_killed_mid_month_has_already_emitted_the_finished_months_metrics(
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        two_months.wait(timeout=90)
-        time.sleep(0.5)  # the run is now waiting on the third month's download
+        assert hanging.wait(timeout=120), "the run never reached the hanging download"
         assert process.poll() is None, "the run ended by itself instead of hanging on the third download"
+        # The two months ended, and their metrics were written, before the third began; the reader may lag behind.
+        assert two_months.wait(timeout=30), f"no per-month metrics before the kill; stdout was: {''.join(lines)[-2000:]}"
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         reader.join(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    assert two_months.is_set(), f"no per-month metrics before the kill; stdout was: {''.join(lines)[-2000:]}"
     metrics = emitted(lines)
     assert (metrics["MonthsArchived"], metrics["RowsArchived"] > 0, metrics["BytesArchived"] > 0) == (2, True, True)
     assert "RunSucceeded" not in metrics and "RunFailed" not in metrics  # the run never reached its end

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from archiver.errors import ReportTooLarge as ReportTooLarge
 from archiver.errors import SchemaError as SchemaError
 from archiver.hashing import HashingWriter
 from archiver.schema import CANONICAL_COLUMNS, map_header
+from archiver.schema import COLUMNS_FINGERPRINT as COLUMNS_FINGERPRINT
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
@@ -37,10 +37,6 @@ class CuratedDialect(csv.Dialect):
     lineterminator = "\n"
     skipinitialspace = False
     strict = True
-
-
-# Changes whenever the canonical columns or the curated format change, so older curated files get rewritten.
-COLUMNS_FINGERPRINT = hashlib.sha256(f"{','.join(CANONICAL_COLUMNS)};quote-all;backslash-escape".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -14,6 +16,7 @@ from archiver.store import ArchiveStore, Stored, version_of
 # or a soak can lower them to exercise the multipart path with small files).
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
+PART_WORKERS = 4  # parts sent at once; each streams from the file, so memory stays the same for any file size
 TXN = "txn"  # metadata key naming the transaction that wrote a version
 AMBIGUOUS_CODES = frozenset({"RequestTimeout", "NoSuchUpload"})  # 4xx answers after which a write may still land
 
@@ -65,16 +68,26 @@ def resolve(store: ArchiveStore, key: str, txn: str, error: Exception) -> Stored
 
 
 def _multipart(store: ArchiveStore, key: str, path: Path, metadata: dict[str, str], content_type: str) -> str | None:
-    """Our own multipart upload (boto3's upload_file hides the version id); aborted if any step fails."""
+    """Our own multipart upload (boto3's upload_file hides the version id), PART_WORKERS parts at a time; aborted if any step fails.
+
+    Each part streams from the file through s3transfer's ReadFileChunk (the window upload_file itself sends, seekable for
+    botocore's retries), so memory does not grow with the file or the part size.
+    """
+    from s3transfer.utils import ReadFileChunk  # loaded with any S3 client (boto3 adds upload_file)
+
+    def send(number: int) -> dict[str, Any]:
+        with ReadFileChunk.from_filename(str(path), (number - 1) * PART_SIZE, PART_SIZE) as body:
+            reply = store.s3.upload_part(**store.args(Key=key, UploadId=upload, PartNumber=number, Body=body))
+        return {"PartNumber": number, "ETag": reply["ETag"]}
+
     upload = store.s3.create_multipart_upload(**store.args(Key=key, Metadata=metadata, ContentType=content_type))["UploadId"]
     try:
-        parts = []
-        with open(path, "rb") as source:
-            number = 1
-            while chunk := source.read(PART_SIZE):
-                reply = store.s3.upload_part(**store.args(Key=key, UploadId=upload, PartNumber=number, Body=chunk))
-                parts.append({"PartNumber": number, "ETag": reply["ETag"]})
-                number += 1
+        count = max(1, -(-path.stat().st_size // PART_SIZE))
+        pool = ThreadPoolExecutor(PART_WORKERS, thread_name_prefix="upload-part")
+        try:
+            parts = list(pool.map(send, range(1, count + 1)))
+        finally:  # after a failed part none starts any more, and the abort below waits for those in flight
+            pool.shutdown(wait=True, cancel_futures=True)
         done = store.s3.complete_multipart_upload(**store.args(Key=key, UploadId=upload, MultipartUpload={"Parts": parts}))
         return version_of(done)
     except Exception:

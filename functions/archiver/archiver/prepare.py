@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archiver.convert import COLUMNS_FINGERPRINT, Curated, ReportFormatError, curate, sniff
-from archiver.download import Downloaded
+from archiver.errors import ReportFormatError
 from archiver.objects import quarantine
 from archiver.periods import Period
 from archiver.reports import ReportType
-from archiver.sections import FORMAT_FINGERPRINT, curate_sections
+from archiver.schema import COLUMNS_FINGERPRINT
 from archiver.store import ArchiveStore, MonthView
 
 GUESS_NOTES = 10  # the guesses a month's result and log line describe (all are counted)
+
+# The converters are imported when a month is curated: a run whose months are unchanged needs neither, and a run
+# that archives only sales never needs the schema-free parser (archiver.sections).
+if TYPE_CHECKING:
+    from archiver.convert import Curated
+    from archiver.download import Downloaded
 
 
 class EmptyReportRefused(RuntimeError):
@@ -22,7 +28,11 @@ class EmptyReportRefused(RuntimeError):
 
 def fingerprint(report: ReportType) -> str:
     """The current curated format of a type (curated `columns` metadata): the canonical columns, or the JSON Lines layout."""
-    return COLUMNS_FINGERPRINT if report.curated == "csv" else FORMAT_FINGERPRINT
+    if report.curated == "csv":
+        return COLUMNS_FINGERPRINT
+    from archiver.sections import FORMAT_FINGERPRINT
+
+    return FORMAT_FINGERPRINT
 
 
 def curated_metadata(report: ReportType, curated: Curated, source_sha256: str) -> dict[str, str]:
@@ -62,9 +72,13 @@ def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
 
 def curate_file(report: ReportType, source: Path, target: Path, max_bytes: int | None) -> Curated:
     """Write the type's curated file of a served file (canonical CSV, or JSON Lines); ReportFormatError if it cannot be."""
+    from archiver.convert import Curated, curate
+
     with open(target, "wb") as out:
         if report.curated == "csv":
             return curate(source, out, max_bytes)
+        from archiver.sections import curate_sections
+
         done = curate_sections(source, out, max_bytes)
         return Curated(done.rows, done.size, done.sha256, (), len(done.guesses), done.guesses[:GUESS_NOTES])
 
@@ -73,6 +87,8 @@ def prepare(
     store: ArchiveStore, month: Period, fetched: Downloaded, view: MonthView, force: bool, target: Path, max_bytes: int | None
 ) -> tuple[Curated, str]:
     """Curate the served file into `target`; (facts, 'gzip', 'zip' or 'plain'). Refused bytes are quarantined, the error names the key."""
+    from archiver.decode import sniff
+
     try:
         kind = sniff(fetched.path)
         curated = curate_file(store.report, fetched.path, target, max_bytes)

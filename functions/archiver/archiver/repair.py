@@ -8,14 +8,17 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archiver.convert import Curated
 from archiver.hashing import HashingWriter
 from archiver.objects import TXN, put_file
 from archiver.periods import Period
 from archiver.prepare import curate_file, curated_metadata
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore, Stored
+
+if TYPE_CHECKING:  # the converter is imported when a month is curated (prepare.curate_file)
+    from archiver.convert import Curated
 
 
 class RawMismatch(RuntimeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -33,6 +34,11 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "digital_order_id",
     "adjustment",
 )
+
+# Changes whenever the canonical columns or the curated format (convert.CuratedDialect) change, so older curated files
+# get rewritten; defined here, not in convert, so a run whose months are unchanged never imports the converter.
+COLUMNS_FINGERPRINT = hashlib.sha256(f"{','.join(CANONICAL_COLUMNS)};quote-all;backslash-escape".encode()).hexdigest()[:16]
+
 
 PARTITION_KEYS: tuple[str, ...] = ("year", "month")
 
