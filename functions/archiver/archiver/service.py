@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
+from archiver.historyrun import run_history
 from archiver.months import Month
 from archiver.parts import Part, prepare_part, settle
 from archiver.pipeline import Pipeline
@@ -140,6 +141,16 @@ def invoke(
             now=now,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+    # Each raw version without its history copy (this run's fetches, then older ones) gets one, bounded per run.
+    run_history(
+        [p.store for p, _ in ready],
+        clients.glue,
+        settings.glue_database,
+        settings.glue_table,
+        deadline.time_left,
+        SAFETY_MARGIN_SECONDS,
+        settings.max_decompressed_bytes,
+    )
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
