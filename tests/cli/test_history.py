@@ -65,3 +65,12 @@ def test_compare_counts_added_removed_and_changed_rows_and_totals_per_currency()
         "JPY": Totals(1, 2, Decimal(0), Decimal(0)),
         "USD": Totals(0, -2, Decimal("-5.00"), Decimal(0)),
     }
+
+
+def test_verify_and_status_take_the_history_objects_for_the_archives_own(local, healthy: Healthy, tmp_path: Path) -> None:
+    _, state = local
+    restate_with_history(healthy, tmp_path)
+    found = as_json(invoke("verify", "--state-file", str(state), "--report", "sales", "--json"))
+    assert not [p for p in found["problems"] if "history/" in str(p.get("key"))], found["problems"]
+    months = as_json(invoke("status", "--state-file", str(state), "--report", "sales", "--json"))["reports"]["sales"]["months"]
+    assert {m["month"]: m["state"] for m in months}["2024-02"] == "archived"

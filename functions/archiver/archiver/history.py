@@ -16,10 +16,11 @@ from archiver.convert import curate
 from archiver.hashing import HashingWriter
 from archiver.periods import Period
 from archiver.repair import RawMismatch
+from archiver.reports import ReportType
 from archiver.store import ArchiveStore
 
 HISTORY_COLUMNS: tuple[str, ...] = ("fetched_at", "source_sha256")  # after the canonical columns; template.yaml lists both
-_NAME = re.compile(r"/(\d{8}T\d{6}Z)-([0-9a-f]{64})\.csv\.gz$")
+NAME = re.compile(r"(\d{8}T\d{6}Z)-([0-9a-f]{64})\.csv\.gz")  # a history object's name: <fetched>-<sha256>.csv.gz
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,14 @@ class RawVersion:
         return self.fetched.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def history_prefix(store: ArchiveStore) -> str:
+def history_folder(prefix: str, report: ReportType) -> str:
     """The history table's location below the bucket: `{prefix}history/{type}/`."""
-    return f"{store.prefix}history/{store.report.name}/"
+    return f"{prefix}history/{report.name}/"
+
+
+def history_prefix(store: ArchiveStore) -> str:
+    """The store's history folder."""
+    return history_folder(store.prefix, store.report)
 
 
 def history_location(store: ArchiveStore, period: Period) -> str:
@@ -70,7 +76,7 @@ def copied(store: ArchiveStore) -> Counter[tuple[Period, str]]:
     """How many history objects each (period, fetch stamp) has (one listing of the history folder)."""
     done: Counter[tuple[Period, str]] = Counter()
     for key in store.keys(history_prefix(store)):
-        period, match = store.report.period_in_key(key), _NAME.search(key)
+        period, match = store.report.period_in_key(key), NAME.fullmatch(key.rpartition("/")[2])
         if period is not None and match is not None:
             done[(period, match[1])] += 1
     return done
