@@ -9,7 +9,9 @@ from pathlib import Path
 
 from archiver.history import copy_version, raw_versions
 from archiver.months import Month
+from archiver.reports import SALES
 from cli.historydiff import Totals, compare
+from cli.layout import classify_key
 from tests.cli.conftest import as_json, invoke
 from tests.cli.healthy import Healthy
 
@@ -74,3 +76,15 @@ def test_verify_and_status_take_the_history_objects_for_the_archives_own(local, 
     assert not [p for p in found["problems"] if "history/" in str(p.get("key"))], found["problems"]
     months = as_json(invoke("status", "--state-file", str(state), "--report", "sales", "--json"))["reports"]["sales"]["months"]
     assert {m["month"]: m["state"] for m in months}["2024-02"] == "archived"
+
+
+def test_the_layout_knows_a_history_key_and_nothing_like_it() -> None:
+    sha = "ab" * 32
+    assert classify_key("p/", f"p/history/sales/year=2024/month=02/20240302T060000Z-{sha}.csv.gz") == (SALES, "history", MONTH)
+    for stray in (
+        f"p/history/sales/year=2024/month=02/{sha}.csv.gz",
+        f"p/history/sales/year=2024/month=02/20240302T060000Z-{sha}.json.gz",
+        f"p/history/earnings/year=2024/month=02/20240302T060000Z-{sha}.csv.gz",  # sales only
+        f"p/history/sales/year=2024/20240302T060000Z-{sha}.csv.gz",
+    ):
+        assert classify_key("p/", stray) is None, stray
