@@ -157,6 +157,9 @@ def test_a_restated_month_is_rearchived_and_the_others_are_untouched(
     assert statuses(result)[restated] == "archived"
     assert next(r for r in result["results"] if r["month"] == restated)["rows"] == 7
     changed = {v["Key"] for v in versions(aws) if v["Key"] not in before or before[v["Key"]] != v["VersionId"]}
+    history = {key for key in changed if key.startswith("appstore/history/")}  # the new version's history copy, a new key
+    assert len(history) == 1 and f"/year={restated[:4]}/month={restated[5:]}/" in history.pop()
+    changed = {key for key in changed if not key.startswith("appstore/history/")}
     assert all(restated.replace("-", "_") in key for key in changed) and len(changed) == 2
 
 
@@ -390,7 +393,8 @@ def test_partitions_of_months_outside_the_plan_are_repaired_without_a_download(
     move_partition(aws, moved, "s3://elsewhere/")
 
     def old_objects() -> list[tuple[str, str]]:
-        return [(v["Key"], v["VersionId"]) for v in versions(aws) if any(f"year={m[:4]}/month={m[5:]}/" in v["Key"] for m in (gone, moved))]
+        found = [v for v in versions(aws) if not v["Key"].startswith("appstore/history/")]  # their raw and curated copies
+        return [(v["Key"], v["VersionId"]) for v in found if any(f"year={m[:4]}/month={m[5:]}/" in v["Key"] for m in (gone, moved))]
 
     objects = old_objects()
     amazon.calls.clear()
@@ -403,7 +407,8 @@ def test_partitions_of_months_outside_the_plan_are_repaired_without_a_download(
     assert f"sales {gone}: partition created" in logs.getvalue() and f"sales {moved}: partition updated" in logs.getvalue()
     calls = glue_calls(aws)
     run()  # a healthy archive: one partition listing, no Glue write
-    assert sorted(calls) == ["GetPartitions", "GetTable"]  # one listing answers every month's partition check
+    # one listing answers every month's partition check, in the sales table and in its history table
+    assert sorted(calls) == ["GetPartitions", "GetPartitions", "GetTable", "GetTable"]
 
 
 @pytest.mark.parametrize("served", ["half", "nothing"])
