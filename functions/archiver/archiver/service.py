@@ -15,6 +15,7 @@ from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
 from archiver.months import Month
 from archiver.parts import Part, prepare_part, settle
+from archiver.periodsrun import Recorder
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
@@ -98,6 +99,8 @@ def invoke(
     request = parse_event(event, current)
     chosen = selected(settings.reports, request)
     require_versioning(clients.s3, settings)
+    periods = Recorder(settings.start_month, current)  # each type's periods table, written as its share ends
+    on_result = periods.watch(on_result)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
@@ -139,7 +142,10 @@ def invoke(
             deadline=deadline,
             now=now,
         )
-        results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        try:
+            results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        finally:
+            periods.record(part.store)
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
