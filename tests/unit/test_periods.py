@@ -6,14 +6,15 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
 
-from archiver.completeness import COLUMNS, PeriodRow, period_rows
+from archiver.completeness import COLUMNS, STATUSES, PeriodRow, period_rows
 from archiver.months import Month
 from archiver.periodsfile import decode, encode, periods_key
+from archiver.periodsrun import MIN_SECONDS, Recorder
 from archiver.report import RunFailedError
 from archiver.reports import SALES
 from archiver.service import Clients
@@ -138,6 +139,12 @@ def test_a_failed_table_write_leaves_the_previous_object_whole_and_never_fails_t
     assert table(aws)[str(CURRENT)]["row_count"] == 7
 
 
+def test_the_row_fields_are_the_columns_and_rows_use_the_listed_statuses(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    assert tuple(f.name for f in fields(PeriodRow)) == tuple(name for name, _ in COLUMNS)
+    run()
+    assert {row["status"] for row in table(aws).values()} <= set(STATUSES)
+
+
 def test_decode_reads_what_encode_wrote_and_ignores_unknown_keys(aws: Clients) -> None:
     store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
     rows = period_rows(store, Month(2024, 1), Month(2024, 2))
@@ -171,3 +178,11 @@ def test_a_failure_is_not_remembered_for_a_period_the_bucket_has(run: Callable[.
     failed = replace(rows[str(START)], status="failed", last_error="partition could not be registered: boom")
     again = period_rows(store, START, CURRENT, previous={**rows, str(START): failed})[0]
     assert (again.status, again.last_error, again.row_count) == ("archived", failed.last_error, 4)
+
+
+def test_a_table_is_left_to_the_next_run_when_the_run_is_short_of_time(aws: Clients) -> None:
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
+    Recorder(START, CURRENT, lambda: MIN_SECONDS - 1).record(store)
+    assert table_versions(aws) == []
+    Recorder(START, CURRENT, lambda: MIN_SECONDS).record(store)
+    assert list(table(aws)) == MONTHS

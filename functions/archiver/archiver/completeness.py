@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,9 +49,6 @@ class PeriodRow:
     def record(self) -> dict[str, object]:
         """The row as the JSON object the table holds, keys in column order."""
         return asdict(self)
-
-
-assert tuple(f.name for f in fields(PeriodRow)) == tuple(name for name, _ in COLUMNS)
 
 
 def store_status(markers: Iterable[str], raw: datetime | None, quarantined: datetime | None) -> str | None:
