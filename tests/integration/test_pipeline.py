@@ -117,7 +117,8 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
     archived = [Month.parse(m) for m in every if m not in MISSING]
 
     markers = {f"{PREFIX}state/sales/not_found/{m}.json" for m in MISSING}
-    assert keys(stack) == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers
+    table = {f"{PREFIX}periods/sales.json.gz"}  # the periods table: one row per month
+    assert keys(stack) == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers | table
     for month in archived:
         result = results[str(month)]
         assert (result["raw_key"], result["curated_key"]) == (raw_key(month), curated_key(month))
@@ -215,7 +216,7 @@ def test_restated_month_is_rearchived_and_untouched_months_are_not_rewritten(sta
     assert statuses(second) == {str(CURRENT): "unchanged", str(previous): "archived", str(CURRENT.shift(-2)): "unchanged"}
     after = versions(stack)
     changed = {key for key in after if after[key] != before.get(key)}
-    assert changed == {raw_key(previous), curated_key(previous)}
+    assert changed == {raw_key(previous), curated_key(previous), f"{PREFIX}periods/sales.json.gz"}  # the table: its new figures
     for key in changed:
         assert after[key][1:] == before[key]  # exactly one new version on top of the old one
     expected = stack.emulator.expected_totals(previous.year, previous.month)
