@@ -81,7 +81,8 @@ def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> 
     if kind == "columns":  # the typed views' summary: derived from the curated objects, rebuilt by the next run if lost
         return
     if period is None:
-        part.unsupported = item
+        if kind == "unsupported":
+            part.unsupported = item
         return
     if kind == "history":  # the archive's own (archiver.history), derived from the raw versions: not a period's state
         return

@@ -7,14 +7,15 @@ import re
 from archiver.history import NAME as HISTORY_NAME
 from archiver.history import history_folder
 from archiver.periods import Period
+from archiver.periodsfile import periods_key
 from archiver.reports import REPORT_TYPES, ReportType
 
 MARKERS = ("not_found", "deferred", "pending")
 _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
 _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 
-# What a key is: (report type, kind, period); kind is raw, curated, quarantine, history, a marker kind, or unsupported or
-# columns (no period).
+# What a key is: (report type, kind, period); kind is raw, curated, quarantine, history, a marker kind, or (no period)
+# unsupported, columns (the typed views' summary) or periods (the type's object in the periods table).
 Kind = tuple[ReportType, str, Period | None]
 
 
@@ -41,6 +42,8 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
         return "unsupported", None
     if key == report.columns_key(prefix) and report.curated == "jsonl":
         return "columns", None  # the typed views' column summary (archiver/typedupkeep.py)
+    if key == periods_key(prefix, report):
+        return "periods", None
     state = f"{prefix}state/{report.name}/"
     if key.startswith(state):
         if match := _MARKER.fullmatch(key[len(state) :]):

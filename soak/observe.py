@@ -45,6 +45,7 @@ class Layout:
         self.quarantine = re.compile(rf"{p}quarantine/sales/year=\d{{4}}/month=\d{{2}}/[0-9a-f]{{64}}-[^/]+")
         self.lease = f"{prefix}state/lease.json"  # the runs' lease: left (until it expires) by a killed run
         self.history = re.compile(rf"{p}history/sales/year=\d{{4}}/month=\d{{2}}/\d{{8}}T\d{{6}}Z-[0-9a-f]{{64}}\.csv\.gz")
+        self.periods = re.compile(rf"{p}periods/sales\.json\.gz")  # the periods table's sales object
 
     def location(self, month: Month) -> str:
         """The partition location of a month."""
@@ -88,13 +89,8 @@ class Archive:
             curated = lay.curated.fullmatch(key)
             if curated:
                 return (curated[1], curated[2]) == (curated[3], curated[4])
-            return bool(
-                lay.raw.fullmatch(key)
-                or lay.marker.fullmatch(key)
-                or lay.quarantine.fullmatch(key)
-                or lay.history.fullmatch(key)
-                or key == lay.lease
-            )
+            kept = (lay.raw, lay.marker, lay.quarantine, lay.history, lay.periods)
+            return key == lay.lease or any(pattern.fullmatch(key) for pattern in kept)
 
         return sorted(k for k in self.objects if not allowed(k))
 

@@ -57,8 +57,11 @@ def test_raw_bytes_their_sha256_does_not_name_are_replaced_by_amazons_even_when_
 def test_a_pair_is_deferred_without_a_write_when_too_little_time_is_left(
     run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore
 ) -> None:
+    def archived() -> list[Any]:  # the periods table records the deferral: the archive itself must not change
+        return [v for v in versions(aws) if not v["Key"].startswith("appstore/periods/")]
+
     run({"months": [MONTH]})
-    before = versions(aws)
+    before = archived()
     result = run(repair(), Context(remaining_ms=60_000))
     assert statuses(result) == {MONTH: "deferred"}
-    assert versions(aws) == before
+    assert archived() == before

@@ -18,6 +18,7 @@ from archiver.historyrun import run_history
 from archiver.lease import MARGIN_SECONDS, SYSTEM, Clock, Lease
 from archiver.months import Month
 from archiver.parts import Part, mend, prepare_part, settle
+from archiver.periodsrun import Recorder
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
@@ -136,6 +137,8 @@ def _run(
     guard: Callable[[], object],
 ) -> list[MonthResult]:
     """The run under the lease: state and plan, settling, then each type's months; `guard` renews the lease before each."""
+    periods = Recorder(settings.start_month, current, time_left)  # each type's periods table, written as its share ends
+    on_result = periods.watch(on_result)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
@@ -160,8 +163,10 @@ def _run(
             ready.append((part, superseded))
     if not ready:
         raise broken[0][1]
-    if request.repair is not None and not any(part.planned for part, _ in ready):
-        return ended(results, broken, [part for part, _ in ready], clients.glue, settings)  # nothing left to fetch: no secret, no token
+    if request.repair is not None and not any(part.planned for part, _ in ready):  # nothing left to fetch: no secret, no token
+        for part, _ in ready:
+            periods.record(part.store)
+        return ended(results, broken, [part for part, _ in ready], clients.glue, settings)
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
@@ -182,7 +187,10 @@ def _run(
             now=now,
             guard=guard,
         )
-        results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        try:
+            results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        finally:
+            periods.record(part.store)
     # Each raw version without its history copy (this run's fetches, then older ones) gets one, bounded per run.
     run_history(
         [p.store for p, _ in ready],
