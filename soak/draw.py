@@ -12,7 +12,13 @@ from typing import Any
 
 from archiver.months import Month
 from archiver.retry import RETRIES
+from soak import hazards
+from soak.hazards import REFUSED, Overlap
 
+# The run's time scale: seconds, not Lambda's minutes. A run's budget (the Lambda time left when it starts) is short,
+# and so is the margin under which it starts no month, so that a killed run's archive lease (the time left plus a
+# margin, see soak.child) expires seconds later and does not stall the soak; a short budget is drawn just above it.
+SAFETY_MARGIN, BUDGET, FINAL_BUDGET = 2.0, 15.0, 120.0
 SMALL_ROWS, LARGE_ROWS = (20, 400), (3000, 4500)  # large reports cross the soak's multipart threshold
 S3_OPERATIONS = (
     "GetObject",
@@ -91,10 +97,12 @@ class RunPlan:
     expire_token_at: float | None = None  # seconds into the run
     expired_status: int = 403
     aws: AwsPlan = field(default_factory=AwsPlan)
-    budget: float = 900.0
+    budget: float = BUDGET
     kill_at: float | None = None
     clean: bool = False
     stop: str = ""  # after a kill: what stops the run before its months ("glue table" or "token")
+    expire_after: float | None = None  # before the run, lifecycle expiry of versions noncurrent this many seconds
+    overlap: Overlap | None = None  # a second invocation started with this one
 
 
 class Draw:
@@ -107,7 +115,15 @@ class Draw:
         self.reports[start.choice(months[:-1])].empty = True  # a month that appears late
 
     def run(self, number: int, after_kill: bool) -> RunPlan:
-        """Draw run `number` and apply its changes to the reports model."""
+        """Draw run `number` and apply its changes to the reports model, with its hazards (soak.hazards)."""
+        plan = self._run(number, after_kill)
+        if self.harsh:
+            return plan
+        drawn = hazards.draw(self.seed, number, after_kill, plan.clean, plan.event)
+        aws = plan.aws if drawn.refused is None else replace(plan.aws, targeted=(*plan.aws.targeted, (*drawn.refused, REFUSED)))
+        return replace(plan, aws=aws, expire_after=drawn.expire_after, overlap=drawn.overlap)
+
+    def _run(self, number: int, after_kill: bool) -> RunPlan:
         rng = random.Random(f"{self.seed}/{number}")
         changes = self._changes(rng)
         if self.harsh:  # every run restates a month and fails every raw upload: each change needs a rollback
@@ -130,7 +146,7 @@ class Draw:
             expire_token_at=expire,
             expired_status=rng.choice((401, 403)),
             aws=self._aws(rng, self._focus(rng, changes, after_kill)),
-            budget=120.0 + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else 900.0,
+            budget=SAFETY_MARGIN + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else BUDGET,
             kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
         )
         if plan.kill_at is None and rng.random() < 0.1:  # a kill at one of the transaction's stages

@@ -1,0 +1,35 @@
+"""Lifecycle expiry between runs: delete noncurrent versions as a NoncurrentVersionExpiration rule would, on moto directly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+
+def expire_noncurrent(s3: S3Client, bucket: str, prefix: str, age: float, now: datetime, doomed: Callable[[str], bool]) -> tuple[int, int]:
+    """Delete every version (and delete marker) noncurrent for at least `age` seconds under `prefix`.
+
+    A version is noncurrent from the moment the next newer version or delete marker of its key was
+    written (S3's rule). Returns (versions deleted, of which `doomed(key)` holds: e.g. a key of a
+    month whose transaction is pending, whose rollback may have relied on the deleted version).
+    """
+    entries: dict[str, list[tuple[bool, datetime, str]]] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            entries.setdefault(item["Key"], []).append((item["IsLatest"], item["LastModified"], item["VersionId"]))
+    deleted = relied_on = 0
+    for key, versions in entries.items():
+        versions.sort(reverse=True)  # the current version (or delete marker) first, then newest first
+        for newer, (_, _, version) in pairwise(versions):
+            if (now - newer[1]).total_seconds() >= age:
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
+                deleted += 1
+                relied_on += doomed(key)
+    return deleted, relied_on
