@@ -102,6 +102,7 @@ class RunPlan:
     clean: bool = False
     stop: str = ""  # after a kill: what stops the run before its months ("glue table" or "token")
     expire_after: float | None = None  # before the run, lifecycle expiry of versions noncurrent this many seconds
+    lease_expires: bool = False  # before the run, a killed run's archive lease expires (time passes)
     overlap: Overlap | None = None  # a second invocation started with this one
 
 
@@ -121,7 +122,7 @@ class Draw:
             return plan
         drawn = hazards.draw(self.seed, number, after_kill, plan.clean, plan.event)
         aws = plan.aws if drawn.refused is None else replace(plan.aws, targeted=(*plan.aws.targeted, (*drawn.refused, REFUSED)))
-        return replace(plan, aws=aws, expire_after=drawn.expire_after, overlap=drawn.overlap)
+        return replace(plan, aws=aws, expire_after=drawn.expire_after, lease_expires=drawn.lease_expires, overlap=drawn.overlap)
 
     def _run(self, number: int, after_kill: bool) -> RunPlan:
         rng = random.Random(f"{self.seed}/{number}")

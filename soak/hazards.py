@@ -28,6 +28,7 @@ class Hazards:
     """What hits run N besides its own faults."""
 
     expire_after: float | None = None  # lifecycle: delete noncurrent versions noncurrent for this many seconds, before the run
+    lease_expires: bool = False  # after a kill: time enough passes before the run for a killed run's lease to expire
     overlap: Overlap | None = None
     refused: tuple[str, int] | None = None  # (operation, n-th call): committed, answer lost, retries refused
 
@@ -38,10 +39,11 @@ def draw(seed: int, number: int, after_kill: bool, clean: bool, event: dict[str,
     expire = None
     if rng.random() < (0.35 if after_kill else 0.1):  # after a kill: a pending transaction's old versions may go
         expire = 0.0 if rng.random() < 0.5 else round(rng.uniform(0.5, 20.0), 1)
+    lease_expires = after_kill and rng.random() < 0.7  # else the runs before its expiry end busy (or take it over)
     if clean:
-        return Hazards(expire)
+        return Hazards(expire, lease_expires=lease_expires)
     overlap = None
     if rng.random() < 0.1:  # the same event (a retried delivery) or the schedule's, with a kill drawn on either
         overlap = Overlap(dict(event) if rng.random() < 0.5 else {}, rng.uniform(0.05, 2.5) if rng.random() < 0.25 else None)
     refused = (rng.choice(REFUSED_TARGETS), rng.randint(1, 2)) if rng.random() < 0.12 else None
-    return Hazards(expire, overlap, refused)
+    return Hazards(expire, lease_expires, overlap, refused)

@@ -1,9 +1,10 @@
-"""Lifecycle expiry between runs: delete noncurrent versions as a NoncurrentVersionExpiration rule would, on moto directly."""
+"""Time passing between runs, on moto directly: noncurrent versions expiring as a lifecycle rule would, a lease expiring."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 else:
     S3Client = Any
+
+LEASE = "state/lease.json"  # the archive's lease under the prefix (when the archiver takes one)
 
 
 def expire_noncurrent(s3: S3Client, bucket: str, prefix: str, age: float, now: datetime, doomed: Callable[[str], bool]) -> tuple[int, int]:
@@ -33,3 +36,19 @@ def expire_noncurrent(s3: S3Client, bucket: str, prefix: str, age: float, now: d
                 deleted += 1
                 relied_on += doomed(key)
     return deleted, relied_on
+
+
+def expire_lease(s3: S3Client, bucket: str, prefix: str, now: datetime) -> bool:
+    """Let the archive lease a killed run left expire, as the time until its `expires` passing would; whether there was one."""
+    key = prefix + LEASE
+    if not s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents"):
+        return False
+    try:
+        body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ValueError:
+        return False  # unreadable: the archiver treats it as expired already
+    if not isinstance(body, dict):
+        return False
+    body["expires"] = (now - timedelta(seconds=1)).isoformat()
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode(), ContentType="application/json")
+    return True

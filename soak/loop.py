@@ -25,14 +25,14 @@ from soak.coverage import note
 from soak.draw import FINAL_BUDGET, SAFETY_MARGIN, STOPPED_BY, Draw, RunPlan
 from soak.host import FunctionHost, Start, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
-from soak.lifecycle import expire_noncurrent
+from soak.lifecycle import expire_lease, expire_noncurrent
 from soak.observe import MONTHLY, SUFFIX, Archive, Layout, Slot, observe, partitions
 
 PREFIX = "appstore/"
 MONTHS_BACK = 4  # START_MONTH: the current month and the four before it
 MULTIPART_THRESHOLD = 64 * 1024
 FINAL_RETRIES = 10
-LEASE_WAIT = 4.0  # how long a run waits for another's archive lease: an overlapping run often outwaits the first
+LEASE_WAIT = 4  # whole seconds; how long a run waits for another's archive lease: an overlapping run often outwaits the first
 
 
 @dataclass
@@ -132,6 +132,8 @@ class Soak:
             self.totals.faults[f"appstore:{endpoint}:{fault}"] += times
         if plan.expire_after is not None:
             self._expire(plan.expire_after)
+        if plan.lease_expires and expire_lease(self.stack.clients.s3, BUCKET, PREFIX, datetime.now(UTC)):
+            self.totals.exercised["a killed run's lease expired between runs"] += 1
         return catalog
 
     def _expire(self, age: float) -> None:
@@ -222,6 +224,7 @@ class Soak:
             self._record(number, check_run(before, after, outcome, self.served(), after_kill, *other))
             for run in (outcome, *other):
                 note(totals.exercised, run, after, after_kill)
+                totals.exercised["runs ended busy (the archive lease held)"] += run.busy()
             if other:
                 totals.exercised[f"overlapping runs: {overlap_outcome(outcome, other[0])}"] += 1
             if plan.stop and not outcome.returned and STOPPED_BY[plan.stop] in (outcome.error or ""):

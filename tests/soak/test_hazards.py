@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,7 @@ from infra.local.faultproxy import UNACKED, name_call
 from soak.awsfaults import AwsFaults
 from soak.draw import AwsPlan, Draw
 from soak.hazards import REFUSED, REFUSED_TARGETS
-from soak.lifecycle import expire_noncurrent
+from soak.lifecycle import LEASE, expire_lease, expire_noncurrent
 
 BUCKET, PREFIX = "archive", "appstore/"
 MONTHS = list(Month(2026, 7).through(Month(2026, 11)))
@@ -28,6 +29,7 @@ def test_the_generator_draws_each_hazard() -> None:
     overlaps = [p for p in plans if p.overlap]
     assert overlaps and not any(p.clean for p in overlaps)
     assert any(p.overlap.kill_at for p in overlaps if p.overlap) and any(p.kill_at for p in overlaps)  # a kill on either
+    assert any(p.lease_expires for p in plans) and not any(p.lease_expires for p in plans if p.number % 3)  # after a kill only
     refused = {op for p in plans for op, _, kind in p.aws.targeted if kind == REFUSED}
     assert refused == set(REFUSED_TARGETS)
 
@@ -90,3 +92,17 @@ def test_lifecycle_expiry_deletes_only_versions_noncurrent_long_enough() -> None
     assert len([v for v in versions["Versions"] if v["Key"].startswith(PREFIX)]) == 1
     assert len(versions["DeleteMarkers"]) == 1  # the current delete marker stays
     assert len([v for v in versions["Versions"] if v["Key"] == "elsewhere/c"]) == 2  # outside the prefix
+
+
+@mock_aws
+def test_a_lease_left_by_a_killed_run_expires_between_runs() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    now = datetime.now(UTC)
+    assert not expire_lease(s3, BUCKET, PREFIX, now)  # no lease: nothing written
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    held = {"holder": "killed run", "expires": (now + timedelta(seconds=16)).isoformat()}
+    s3.put_object(Bucket=BUCKET, Key=PREFIX + LEASE, Body=json.dumps(held).encode())
+    assert expire_lease(s3, BUCKET, PREFIX, now)
+    body = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + LEASE)["Body"].read())
+    assert body["holder"] == "killed run" and datetime.fromisoformat(body["expires"]) < now
