@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from infra.local.faultproxy import RESET, UNACKED, Call, Decision, glue_error, s3_error
 from soak.draw import UPLOADS, AwsPlan
-from soak.hazards import REFUSED
 
 # How S3 refuses the retry of a write whose first attempt committed: the retry timed out again (RequestTimeout,
 # which the SDK retries: every attempt left is refused), or the multipart upload is already complete.
@@ -37,6 +36,7 @@ class AwsFaults:
         self._rng = random.Random(0)
         self._calls: Counter[str] = Counter()
         self._refusing: dict[tuple[str, str], int] = {}  # (operation, path) -> retries still to refuse
+        self._refusable = 0  # calls so far that the plan's refused write could be
         self.refused: Counter[str] = Counter()  # operations committed, unacknowledged and refused on retry, this run
         self.seen: Counter[str] = Counter()  # every call of the soak by operation (armed or not), to show what was exercised
 
@@ -44,7 +44,7 @@ class AwsFaults:
         """Apply `plan` to the calls from now on, counting the n-th call of each operation from one."""
         with self._lock:
             self._plan, self._rng, self._calls, self.killed_on = plan, rng, Counter(), None
-            self._refusing, self.refused = {}, Counter()
+            self._refusing, self._refusable, self.refused = {}, 0, Counter()
 
     def disarm(self) -> None:
         """Forward every call."""
@@ -80,12 +80,21 @@ class AwsFaults:
                     kind = targeted
             if kind is None and plan.rate and self._rng.random() < plan.rate:
                 kind = self._rng.choices(("500", "SlowDown", RESET, UNACKED), (0.3, 0.2, 0.25, 0.25))[0]
-        if kind == REFUSED:
-            with self._lock:
-                self._refusing[(call.operation, call.path)] = REFUSALS.get(call.operation, REQUEST_TIMEOUT)[2]
-                self.refused[call.operation] += 1
-            return UNACKED
+            if kind is None and plan.refused and self._refuse(call, plan.refused):
+                return UNACKED
         return None if kind is None else error_for(call, kind)
+
+    def _refuse(self, call: Call, refused: tuple[str, int, str]) -> bool:
+        """Whether this is the drawn write to commit unacknowledged, its retries then refused (under the lock)."""
+        operation, number, part = refused
+        if call.operation != operation or part not in call.path:
+            return False
+        self._refusable += 1
+        if self._refusable != number:
+            return False
+        self._refusing[(call.operation, call.path)] = REFUSALS.get(call.operation, REQUEST_TIMEOUT)[2]
+        self.refused[call.operation] += 1
+        return True
 
     def _kill_point(self, call: Call, point: tuple[str, str, str]) -> bool:
         """Whether the call is the drawn kill point: its operation, on a key under the prefix + the point's key."""

@@ -13,7 +13,7 @@ from typing import Any
 from archiver.months import Month
 from archiver.retry import RETRIES
 from soak import hazards
-from soak.hazards import REFUSED, Overlap
+from soak.hazards import Overlap
 
 # The run's time scale: seconds, not Lambda's minutes. A run's budget (the Lambda time left when it starts) is short,
 # and so is the margin under which it starts no month, so that a killed run's archive lease (the time left plus a
@@ -84,6 +84,7 @@ class AwsPlan:
     persistent: tuple[str, str] | None = None  # (operation or "s3.uploads", kind)
     persistent_key: str = ""  # the persistent fault hits only keys containing this, e.g. "/raw/": between the two uploads
     kill_on: tuple[str, str, str] | None = None  # one of KILL_POINTS: the run is killed as it sends that call
+    refused: tuple[str, int, str] | None = None  # (operation, n-th call on keys containing the part, part): see soak.hazards
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,13 @@ class Draw:
         if self.harsh:
             return plan
         drawn = hazards.draw(self.seed, number, after_kill, plan.clean, plan.event)
-        aws = plan.aws if drawn.refused is None else replace(plan.aws, targeted=(*plan.aws.targeted, (*drawn.refused, REFUSED)))
-        return replace(plan, aws=aws, expire_after=drawn.expire_after, lease_expires=drawn.lease_expires, overlap=drawn.overlap)
+        return replace(
+            plan,
+            aws=replace(plan.aws, refused=drawn.refused),
+            expire_after=drawn.expire_after,
+            lease_expires=drawn.lease_expires,
+            overlap=drawn.overlap,
+        )
 
     def _run(self, number: int, after_kill: bool) -> RunPlan:
         rng = random.Random(f"{self.seed}/{number}")

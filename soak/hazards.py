@@ -12,7 +12,6 @@ from typing import Any
 
 # The uploads whose first attempt may commit with its answer lost, the SDK's retry then being refused with a 4xx.
 REFUSED_TARGETS = ("s3.PutObject", "s3.UploadPart", "s3.CompleteMultipartUpload")
-REFUSED = "refused"  # the AWS fault kind: committed, unacknowledged, every retry answered with a 4xx
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Hazards:
     expire_after: float | None = None  # lifecycle: delete noncurrent versions noncurrent for this many seconds, before the run
     lease_expires: bool = False  # after a kill: time enough passes before the run for a killed run's lease to expire
     overlap: Overlap | None = None
-    refused: tuple[str, int] | None = None  # (operation, n-th call): committed, answer lost, retries refused
+    refused: tuple[str, int, str] | None = None  # (operation, n-th call on a key containing the part, part)
 
 
 def draw(seed: int, number: int, after_kill: bool, clean: bool, event: dict[str, Any]) -> Hazards:
@@ -45,5 +44,7 @@ def draw(seed: int, number: int, after_kill: bool, clean: bool, event: dict[str,
     overlap = None
     if rng.random() < 0.1:  # the same event (a retried delivery) or the schedule's, with a kill drawn on either
         overlap = Overlap(dict(event) if rng.random() < 0.5 else {}, rng.uniform(0.05, 2.5) if rng.random() < 0.25 else None)
-    refused = (rng.choice(REFUSED_TARGETS), rng.randint(1, 2)) if rng.random() < 0.12 else None
+    refused = None
+    if rng.random() < 0.12:  # mostly the raw upload: the curated one is in place, the raw one committed unbeknown
+        refused = (rng.choice(REFUSED_TARGETS), rng.randint(1, 2), rng.choice(("/raw/", "/raw/", "")))
     return Hazards(expire, lease_expires, overlap, refused)

@@ -13,7 +13,7 @@ from archiver.months import Month
 from infra.local.faultproxy import UNACKED, name_call
 from soak.awsfaults import AwsFaults
 from soak.draw import AwsPlan, Draw
-from soak.hazards import REFUSED, REFUSED_TARGETS
+from soak.hazards import REFUSED_TARGETS
 from soak.lifecycle import LEASE, expire_lease, expire_noncurrent
 
 BUCKET, PREFIX = "archive", "appstore/"
@@ -30,8 +30,8 @@ def test_the_generator_draws_each_hazard() -> None:
     assert overlaps and not any(p.clean for p in overlaps)
     assert any(p.overlap.kill_at for p in overlaps if p.overlap) and any(p.kill_at for p in overlaps)  # a kill on either
     assert any(p.lease_expires for p in plans) and not any(p.lease_expires for p in plans if p.number % 3)  # after a kill only
-    refused = {op for p in plans for op, _, kind in p.aws.targeted if kind == REFUSED}
-    assert refused == set(REFUSED_TARGETS)
+    refused = {p.aws.refused for p in plans if p.aws.refused}
+    assert {op for op, _, _ in refused} == set(REFUSED_TARGETS) and {part for _, _, part in refused} == {"", "/raw/"}
 
 
 def test_the_hazards_leave_the_other_draws_of_a_seed_as_they_were() -> None:
@@ -44,13 +44,15 @@ def test_the_hazards_leave_the_other_draws_of_a_seed_as_they_were() -> None:
             second.appstore,
             second.kill_at,
         )
-        assert [t for t in first.aws.targeted if t[2] != REFUSED] == list(second.aws.targeted)
+        assert first.aws.targeted == second.aws.targeted
 
 
 def test_a_refused_write_commits_unacknowledged_then_its_retries_are_refused() -> None:
     faults = AwsFaults(BUCKET, PREFIX)
-    faults.arm(AwsPlan(targeted=(("s3.PutObject", 1, REFUSED),)), random.Random(0))
+    faults.arm(AwsPlan(refused=("s3.PutObject", 1, "/raw/")), random.Random(0))
+    curated = name_call("PUT", f"/{BUCKET}/{PREFIX}sales/year=2026/month=11/sales_2026_11.csv.gz", {})
     put = name_call("PUT", f"/{BUCKET}/{PREFIX}raw/sales/year=2026/month=11/sales_2026_11.zip", {})
+    assert faults(curated) is None  # not a raw upload
     assert faults(put) == UNACKED  # forwarded: S3 has it, the answer is lost
     for _ in range(2):  # the SDK's two retries time out too
         reply = faults(put)
@@ -61,7 +63,7 @@ def test_a_refused_write_commits_unacknowledged_then_its_retries_are_refused() -
 
 def test_a_completed_upload_answers_its_retry_no_such_upload() -> None:
     faults = AwsFaults(BUCKET, PREFIX)
-    faults.arm(AwsPlan(targeted=(("s3.CompleteMultipartUpload", 1, REFUSED),)), random.Random(0))
+    faults.arm(AwsPlan(refused=("s3.CompleteMultipartUpload", 1, "")), random.Random(0))
     complete = name_call("POST", f"/{BUCKET}/{PREFIX}raw/sales/year=2026/month=11/sales_2026_11.zip?uploadId=1", {})
     assert faults(complete) == UNACKED
     reply = faults(complete)

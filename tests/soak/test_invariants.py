@@ -85,3 +85,32 @@ def test_two_overlapping_runs_are_checked_together() -> None:
     pending = _archive([raw, curated, _obj(LAYOUT.marker_key(month, "pending"), b"{}")], after.partitions)
     busy = Outcome(returned=True, status="busy", metrics={"RunBusy": 1})
     assert [v.invariant for v in check_run(before, pending, archived, served, True, busy)] == [7]  # the working run must settle
+
+
+def _sales_pair(raw_body: bytes, source: bytes) -> tuple[Obj, Obj]:
+    raw = _obj("appstore/raw/sales/year=2026/month=10/sales_2026_10.zip", raw_body)
+    curated = _obj(LAYOUT.curated_key(SALES), gzip.compress(b"a,b\n"), **{"source-sha256": hashlib.sha256(source).hexdigest()})
+    return raw, curated
+
+
+SALES = Slot("sales", "2026-10")
+OLD, NEW = b"old report", b"restated report"
+SERVED = {SALES: [Served("2026-10", "sales_2026_10.zip", hashlib.sha256(body).hexdigest(), len(body), 0.0) for body in (OLD, NEW)]}
+
+
+def test_a_rollback_left_without_the_version_it_relied_on_is_caught() -> None:
+    """Lifecycle expired the old curated version; rolling back the killed run's curated upload leaves the month without one."""
+    raw, curated = _sales_pair(OLD, OLD)
+    before = _archive([raw, curated, _obj(LAYOUT.marker_key(SALES, "pending"), b"{}")], {SALES: LAYOUT.location(SALES)})
+    after = _archive([raw], before.partitions)
+    settled = Outcome(returned=True, metrics={"RunSucceeded": 1}, settled=["rolled back"])
+    assert [(v.invariant, v.evidence) for v in check_run(before, after, settled, SERVED, True)] == [(3, "no curated object")]
+
+
+def test_a_raw_upload_refused_on_retry_but_committed_is_caught() -> None:
+    """The raw upload landed while its retries were refused; the run took it as not written and kept the old curated copy."""
+    raw, curated = _sales_pair(NEW, OLD)
+    after = _archive([raw, curated], {SALES: LAYOUT.location(SALES)})
+    result = {"report": "sales", "month": "2026-10", "status": "failed", "error": "ClientError: RequestTimeout"}
+    failed = Outcome(error="RunFailedError: 1 month(s) failed", results=[result], metrics={"RunFailed": 1})
+    assert [v.invariant for v in check_run(after, after, failed, SERVED, False)] == [2]
