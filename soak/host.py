@@ -34,8 +34,9 @@ class Start:
 class Ended:
     """How a run's process ended."""
 
-    killed: bool  # ended by SIGKILL (drawn, or the hang watchdog)
+    killed: bool  # ended by SIGKILL (drawn, at the time limit, or the hang watchdog)
     hung: bool
+    timed_out: bool = False  # killed at its budget's end, as Lambda ends a run at its timeout
 
 
 class FunctionHost:
@@ -70,22 +71,24 @@ class FunctionHost:
         return doc
 
     def invoke(self, runs: list[Start], on_start: Callable[[], None]) -> list[Ended]:
-        """Start the runs together, each in a new process; SIGKILL each `kill_at` seconds after it started, when drawn."""
+        """Start the runs together, each in a new process; SIGKILL each `kill_at` seconds after it started, when drawn, and at
+        the end of its budget (Lambda's timeout: a run of the soak's short budgets must not outlive its archive lease)."""
         assert self.process.stdin is not None
         specs = [{"event": r.event, "budget": r.budget, "out": str(r.out)} for r in runs]
         self.process.stdin.write(json.dumps({"runs": specs}) + "\n")
         self.process.stdin.flush()
         pids = [int(pid) for pid in self._read()["pids"]]
         self.running = pids[0]
-        hung = [threading.Event() for _ in pids]
+        hung, timed_out = [threading.Event() for _ in pids], [threading.Event() for _ in pids]
 
-        def kill(index: int, why_hung: bool = False) -> None:
-            if why_hung:
-                hung[index].set()
+        def kill(index: int, why: threading.Event | None = None) -> None:
+            if why is not None:
+                why.set()
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pids[index], signal.SIGKILL)
 
-        timers = [threading.Timer(HANG_SECONDS, kill, args=(i,), kwargs={"why_hung": True}) for i in range(len(pids))]
+        timers = [threading.Timer(HANG_SECONDS, kill, args=(i, hung[i])) for i in range(len(pids))]
+        timers += [threading.Timer(r.budget, kill, args=(i, timed_out[i])) for i, r in enumerate(runs)]
         timers += [threading.Timer(r.kill_at, kill, args=(i,)) for i, r in enumerate(runs) if r.kill_at is not None]
         for timer in timers:
             timer.start()
@@ -96,7 +99,8 @@ class FunctionHost:
             self.running = None
             for timer in timers:
                 timer.cancel()
-        return [Ended(os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL, h.is_set()) for s, h in zip(statuses, hung, strict=True)]
+        killed = [os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in statuses]
+        return [Ended(k, h.is_set(), k and t.is_set()) for k, h, t in zip(killed, hung, timed_out, strict=True)]
 
     def close(self) -> None:
         """End the host: close its stdin, then wait (terminate by pid if it does not end)."""

@@ -35,7 +35,8 @@ from typing import Any
 
 from archiver.upkeep import SETTLING
 from infra.local.emulator.served import Served
-from soak.observe import Archive, Slot, made_from
+from soak.layout import Slot
+from soak.observe import Archive, made_from
 
 
 @dataclass(frozen=True)

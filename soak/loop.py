@@ -25,8 +25,9 @@ from soak.coverage import note
 from soak.draw import FINAL_BUDGET, SAFETY_MARGIN, STOPPED_BY, Draw, RunPlan
 from soak.host import FunctionHost, Start, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
+from soak.layout import MONTHLY, SUFFIX, Layout, Slot
 from soak.lifecycle import expire_lease, expire_noncurrent
-from soak.observe import MONTHLY, SUFFIX, Archive, Layout, Slot, observe, partitions
+from soak.observe import Archive, observe, partitions
 
 PREFIX = "appstore/"
 MONTHS_BACK = 4  # START_MONTH: the current month and the four before it
@@ -205,6 +206,7 @@ class Soak:
             self.totals.statuses.update(str(r["status"]) for r in outcome.results)
             if end.hung:
                 outcome.error = f"hung: killed after {end}"
+            self.totals.exercised["killed at the end of its budget (Lambda's timeout)"] += end.timed_out
         for (operation, kind), n in aws.items():
             self.totals.faults[f"aws:{kind}"] += n
             self.totals.operations[f"{operation} {kind}"] += n

@@ -8,7 +8,8 @@ import hashlib
 from archiver.upkeep import SETTLING
 from infra.local.emulator.served import Served
 from soak.invariants import Outcome, check_run
-from soak.observe import Archive, Layout, Obj, Slot
+from soak.layout import Layout, Slot
+from soak.observe import Archive, Obj
 
 
 def test_settling_alone_is_not_reaching_the_months() -> None:
