@@ -36,7 +36,7 @@ def draw(seed: int, number: int, after_kill: bool, clean: bool, event: dict[str,
     """Run `number`'s hazards; a clean run gets none of its own, but lifecycle expiry still happens before it."""
     rng = random.Random(f"{seed}/{number}/hazards")
     expire = None
-    if rng.random() < (0.35 if after_kill else 0.1):  # after a kill: a pending transaction's old versions may go
+    if rng.random() < (0.5 if after_kill else 0.1):  # after a kill: a pending transaction's old versions may go
         expire = 0.0 if rng.random() < 0.5 else round(rng.uniform(0.5, 20.0), 1)
     lease_expires = after_kill and rng.random() < 0.7  # else the runs before its expiry end busy (or take it over)
     if clean:

@@ -1,6 +1,7 @@
 """The soak's invariants, checked after every run against the archive read straight from moto and the served truth.
 
 Readings of the issue's wording (the strict ones that a correct archiver can still meet):
+- A "month" is any report type's period (soak.layout.Slot): a month, or a year for earnings_yearly.
 - "Open" months: after a killed run, the months with a pending marker; after a run that ends,
   the months with a pending marker that the run reported `failed` or `archived` with an error.
   An open month is a month transaction that could not finish; it is exempt from 2, 3 (counts)
@@ -26,6 +27,11 @@ Readings of the issue's wording (the strict ones that a correct archiver can sti
   absorbed them, or the run hid a failure: either way the partitions must be right).
 - 7: the first run after a kill that ends without any fault leaves no pending marker and no
   failed month (with 2, 3 and 6 holding for every month, as no month is open).
+- A run that returns `busy` (another held the archive lease) did nothing: 5 asks RunBusy, no
+  RunFailed and no result; it is exempt from 6 and 7 (a later run settles and repairs).
+- Two overlapping runs are checked once both ended, on the archive then: 1-3 and 6-7 as one
+  run (open months of either; the faults injected count for both), 5 for each, and 4 for a month
+  one run failed that the other did not report.
 """
 
 from __future__ import annotations
