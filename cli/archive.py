@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.periods import Period
 from archiver.reports import ReportType
 from archiver.store import ArchiveStore
-from cli.layout import classify_key
+from cli.layout import classify_key, own_folders
 from cli.tables import TableView, read_table
 
 if TYPE_CHECKING:
@@ -64,19 +64,21 @@ class Archive:
 
 
 def _items(s3: Any, bucket: str, prefix: str) -> list[Item]:
-    """Every object under the prefix."""
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    """Every object in the archive's own folders under the prefix (another writer's objects beside them are not listed)."""
+    pages = (page for folder in own_folders(prefix) for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder))
     return [Item(o["Key"], o["Size"], o["LastModified"]) for page in pages for o in page.get("Contents", [])]
 
 
 def _uploads(s3: Any, bucket: str, prefix: str) -> list[tuple[str, str]]:
-    """Incomplete multipart uploads under the prefix."""
-    pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix)
+    """Incomplete multipart uploads in the archive's own folders."""
+    pages = (p for folder in own_folders(prefix) for p in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=folder))
     return [(u["Key"], u["UploadId"]) for page in pages for u in page.get("Uploads", [])]
 
 
 def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> None:
     """Put one classified object into its report type's records."""
+    if kind == "columns":  # the typed views' summary: derived from the curated objects, rebuilt by the next run if lost
+        return
     if period is None:
         part.unsupported = item
         return
@@ -92,7 +94,7 @@ def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> 
 
 
 def read_archive(target: Target, reports: tuple[ReportType, ...]) -> Archive:
-    """List the prefix once, HEAD the chosen types' raw and curated objects, and read their tables' partitions."""
+    """List the archive's own folders once, HEAD the chosen types' raw and curated objects, and read their tables' partitions."""
     s3, glue = target.s3(), target.glue()
     parts = {r.name: ReportArchive(r, ArchiveStore(s3, target.bucket, target.prefix, r), {}, read_table(glue, target, r)) for r in reports}
     stray: list[Item] = []

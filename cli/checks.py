@@ -9,7 +9,7 @@ from typing import Any
 from cli.archive import Item, MonthRecord, ReportArchive
 from cli.fixes import Fixes
 
-# Checks whose problems an archiver run with `force` over the period repairs.
+# Checks whose problems a repair run of the period puts right (from its raw object, else from Amazon's bytes).
 REPAIRABLE = frozenset({"raw", "curated", "source", "partition", "pending"})
 
 
@@ -17,7 +17,7 @@ REPAIRABLE = frozenset({"raw", "curated", "source", "partition", "pending"})
 class Problem:
     """One thing wrong with the archive: which check, report type, period (`month`: YYYY-MM or YYYY) and key, what.
 
-    `action` says what a person does about a problem a forced run of its period cannot fix (often a command to run).
+    `action` says what a person does about a problem a repair run of its period cannot fix (often a command to run).
     """
 
     check: str
@@ -99,8 +99,8 @@ def check_pending(part: ReportArchive, record: MonthRecord) -> list[Problem]:
 
 
 def check_stray(stray: list[Item], fixes: Fixes) -> list[Problem]:
-    """No key under the prefix outside every report type's layout."""
-    return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.delete_key(item.key)) for item in stray]
+    """No key in the archive's own folders outside every report type's layout (Athena reads all a partition holds)."""
+    return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.move_key(item.key)) for item in stray]
 
 
 def check_uploads(uploads: list[tuple[str, str]], fixes: Fixes) -> list[Problem]:

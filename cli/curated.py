@@ -33,13 +33,15 @@ def _csv_rows(text: str, columns: list[str]) -> int:
 
 
 def _fits(value: Any, glue_type: str) -> bool:
-    """Whether a JSON value is one the OpenX JSON SerDe reads into a column of this Glue type."""
+    """Whether a JSON value is one Hive's JSON SerDe reads into a column of this Glue type."""
     if glue_type == "string":
         return value is None or isinstance(value, str)
     if glue_type in ("bigint", "int", "smallint", "tinyint"):
         return isinstance(value, int) and not isinstance(value, bool)
     if glue_type == "map<string,string>":
         return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if glue_type == "array<string>":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     return True  # a type the JSON tables do not use: the table check reports the column itself
 
 

@@ -37,9 +37,9 @@ class Fixes:
         names = ("--database-name", self.database, "--table-name", table, "--partition-values", *values)
         return "delete the partition: " + self._command("glue", "delete-partition", *names)
 
-    def delete_key(self, key: str) -> str:
-        """Remove (or first move) a key outside the layout; Athena reads whatever lies under a partition's location."""
-        return "move it out of the archive or delete it: " + self._command("s3", "rm", f"s3://{self.bucket}/{key}")
+    def move_key(self, key: str) -> str:
+        """Move a key outside the layout out of the archive, to a local file of the same path (never deleted: not the archive's)."""
+        return "move it out of the archive: " + self._command("s3", "mv", f"s3://{self.bucket}/{key}", f"./{key}")
 
     def abort_upload(self, key: str, upload_id: str) -> str:
         """Abort an incomplete multipart upload (no run is writing: a killed run's leftovers)."""

@@ -11,8 +11,16 @@ MARKERS = ("not_found", "deferred", "pending")
 _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
 _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 
-# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or unsupported (no period).
+# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or unsupported or columns (no period).
 Kind = tuple[ReportType, str, Period | None]
+
+
+def own_folders(prefix: str) -> tuple[str, ...]:
+    """The archive's own folders under the prefix: raw/, each type's table location, state/, quarantine/.
+
+    Only these are the archive's: with an empty prefix, or a bucket shared with other data, the rest is not its to judge.
+    """
+    return (f"{prefix}raw/", *(report.table_prefix(prefix) for report in REPORT_TYPES), f"{prefix}state/", f"{prefix}quarantine/")
 
 
 def classify_key(prefix: str, key: str) -> Kind | None:
@@ -28,6 +36,8 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
     """(kind, period) when `key` is one of the report type's raw, curated, state or quarantine keys."""
     if key == report.unsupported_key(prefix):
         return "unsupported", None
+    if key == report.columns_key(prefix) and report.curated == "jsonl":
+        return "columns", None  # the typed views' column summary (archiver/typedupkeep.py)
     state = f"{prefix}state/{report.name}/"
     if key.startswith(state):
         if match := _MARKER.fullmatch(key[len(state) :]):

@@ -72,7 +72,7 @@ def _quiet_logger(logger: logging.Logger, tap: logging.Handler, sink: io.StringI
 
 
 def run_local(target: Target, event: dict[str, Any], on_month: OnMonth) -> str | None:
-    """Invoke `app.lambda_handler` with the event; None on success, else the error it raised."""
+    """Invoke `app.lambda_handler` with the event; None on success, else the error it raised (or that it was busy)."""
     from infra.local.stack import FakeContext
 
     sink = io.StringIO()  # the handler's stdout: JSON log lines and EMF metrics
@@ -82,9 +82,11 @@ def run_local(target: Target, event: dict[str, Any], on_month: OnMonth) -> str |
         logger = logging.getLogger(app.logger.service)
         with _quiet_logger(logger, _MonthTap(on_month), sink), contextlib.redirect_stdout(sink):
             try:
-                app.lambda_handler(event, FakeContext(time.monotonic() + TIMEOUT_SECONDS))
+                answer = app.lambda_handler(event, FakeContext(time.monotonic() + TIMEOUT_SECONDS))
             except Exception as exc:  # the run failed: report it as the function would
                 return f"{type(exc).__name__}: {exc}"
             finally:
                 app.clients.cache_clear()
+    if isinstance(answer, dict) and answer.get("status") == "busy":  # another run holds the archive: this one did nothing
+        return f"busy: {answer.get('message') or 'another run holds the archive'}; nothing was done"
     return None

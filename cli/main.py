@@ -9,7 +9,7 @@ import click
 from cli import output, runner, status, statusview, verify
 from cli.errors import FAILED, Failure, Group
 from cli.options import Selected, chosen_reports, report_option, target_options
-from cli.plan import build_event
+from cli.plan import build_event, validate
 from cli.query import run_query
 
 
@@ -37,23 +37,34 @@ def status_command(target: Selected, reports: tuple[str, ...], as_json: bool) ->
 @target_options
 @report_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON document")
-@click.option("--repair", is_flag=True, help="re-archive the broken periods (a forced run of just their months)")
+@click.option("--repair", is_flag=True, help="put the broken periods right (a repair run of exactly them), then audit again")
 def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, repair: bool) -> None:
-    """Audit every period of every report type, read-only; exit status 1 when anything is wrong."""
-    chosen = target()
-    found = verify.audit(chosen, chosen_reports(chosen, reports))
-    out = output.console()
-    if as_json:
-        out.file.write(output.to_json(found.as_json()) + "\n")
-    else:
+    """Audit every period of every report type, read-only; exit status 1 when anything is wrong.
+
+    With --repair, after a repair run the archive is audited again: the exit status is that audit's.
+    """
+    chosen, out = target(), output.console()
+    shown = out if not as_json else output.console(sys.stderr)  # the run's progress and the closing list
+    types = chosen_reports(chosen, reports)
+    found = verify.audit(chosen, types)
+    if not as_json:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
-    if repair and found.problems:
-        shown = out if not as_json else output.console(sys.stderr)
-        months = found.repair_months()  # only the periods a run repairs: none for a problem that needs a person
-        event = build_event(tuple(months), force=True, reports=tuple(found.repair_reports()))  # only the broken types
-        repaired = runner.execute(chosen, event, shown) if months else True
+        output.print_guesses(out, found.guesses)
+    if repair and found.repair():
+        event = {"repair": found.repair()}  # exactly the broken (report type, period) pairs; never forced
+        validate(event)
+        runner.execute(chosen, event, shown)  # whatever the run says (busy, not_found, deferred), the audit decides
+        before, found = found, verify.audit(chosen, types)
+        if not as_json:
+            out.print("after the repair:")
+            output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
+        document = {**found.as_json(), "before": before.as_json()}
+    else:
+        document = found.as_json()
+    if as_json:
+        out.file.write(output.to_json(document) + "\n")
+    if repair:
         output.print_manual(shown, found.problems)
-        raise SystemExit(0 if repaired and all(p.repairable for p in found.problems) else FAILED)
     raise SystemExit(FAILED if found.problems else 0)
 
 

@@ -57,11 +57,18 @@ def print_problems(out: Console, problems: list[Problem], months: int, objects: 
     out.print(f"verified {reports} report type(s), {months} period(s), {objects} object(s): {verdict}")
 
 
+def print_guesses(out: Console, guesses: dict[str, int]) -> None:
+    """The periods read with heuristic guesses (not problems: every value is kept in `cells`; the run logged each)."""
+    if guesses:
+        listed = ", ".join(f"{period} ({n})" for period, n in guesses.items())
+        out.print(f"[yellow]heuristic guesses[/] (rows kept whole in `cells`; the run's log names each): {escape(listed)}")
+
+
 def print_manual(out: Console, problems: list[Problem]) -> None:
-    """After a repair: the problems a run does not fix, each with what a person does."""
+    """After a repair: the problems a repair run does not fix, each with what a person does."""
     left = [p for p in problems if not p.repairable]
     if left:
-        out.print(f"[bold red]{len(left)} problem(s) need a person[/] (a forced run does not fix them):")
+        out.print(f"[bold red]{len(left)} problem(s) need a person[/] (a repair run does not fix them):")
     for p in left:
         where = " ".join(x for x in (p.check, p.report or "", p.month or "", p.key or "") if x)
         out.print(f"  {escape(where)}: {escape(p.action or 'look at it: ' + p.message)}")

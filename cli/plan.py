@@ -55,14 +55,14 @@ def _reports(env: dict[str, str]) -> tuple[ReportType, ...]:
 
 
 def planned_months(target: Target, event: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
-    """What the run will process, as (report type, period): the event's months (a yearly type: their years), or the
-    default plan of each type from the archive's state and the function's settings."""
+    """What the run will process, as (report type, period): the event's months (a yearly type: their years) or repair
+    pairs, or the default plan of each type from the archive's state and the function's settings."""
     moment = now or datetime.now(UTC)
     current = Month.of(moment)
     request = parse_event(event, current)
     env = target.environment()
     reports = tuple(r for r in _reports(env) if request.reports is None or r.name in request.reports)
-    if request.months is not None:
+    if request.months is not None or request.repair is not None:  # the event names the periods
         return [(r.name, str(p.month)) for r in reports for p in plan_months(request, ArchiveState(), current, FIRST_MONTH, 0, report=r)]
     try:
         settings = Settings.from_env(env)

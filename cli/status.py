@@ -28,6 +28,7 @@ class MonthStatus:
     rows: int | None = None
     bytes: int | None = None
     archived_at: str | None = None
+    guesses: int | None = None  # doubtful decisions reading a schema-free file (curated `guesses` metadata)
 
 
 def state_of(record: MonthRecord) -> str:
@@ -59,8 +60,14 @@ def month_status(record: MonthRecord, planned_from: Period) -> MonthStatus:
         return MonthStatus(str(record.month), state)
     raw = max(record.raw, key=lambda item: item.modified)
     rows = record.curated.metadata.get("rows") if record.curated else None
+    guesses = record.curated.metadata.get("guesses") if record.curated else None
     return MonthStatus(
-        str(record.month), state, int(rows) if rows and rows.isdigit() else None, raw.size, raw.modified.astimezone(UTC).isoformat()
+        str(record.month),
+        state,
+        int(rows) if rows and rows.isdigit() else None,
+        raw.size,
+        raw.modified.astimezone(UTC).isoformat(),
+        int(guesses) if guesses and guesses.isdigit() else None,
     )
 
 

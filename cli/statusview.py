@@ -51,16 +51,17 @@ def years_table(name: str, years: list[dict[str, Any]]) -> Table:
 
 
 def archived_table(reports: dict[str, dict[str, Any]]) -> Table:
-    """Rows, bytes and last-archived time of every archived period of every report type."""
+    """Rows, bytes, heuristic guesses and last-archived time of every archived period of every report type."""
     table = Table(title="Archived periods")
-    columns = (("report", "left"), ("period", "left"), ("state", "left"), ("rows", "right"), ("bytes", "right"))
+    columns = (("report", "left"), ("period", "left"), ("state", "left"), ("rows", "right"), ("bytes", "right"), ("guesses", "right"))
     for name, justify in (*columns, ("last archived (UTC)", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for report, section in reports.items():
         for m in section["months"]:
             if m["bytes"] is not None:
                 rows = "?" if m["rows"] is None else f"{m['rows']:,}"
-                table.add_row(report, m["month"], m["state"], rows, f"{m['bytes']:,}", m["archived_at"][:19].replace("T", " "))
+                guesses = "" if not m["guesses"] else f"[yellow]{m['guesses']:,}[/]"
+                table.add_row(report, m["month"], m["state"], rows, f"{m['bytes']:,}", guesses, m["archived_at"][:19].replace("T", " "))
     return table
 
 

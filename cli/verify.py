@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from archiver.months import Month
-from archiver.plan import FIRST_MONTH
 from archiver.reports import BY_NAME, ReportType
 from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
 from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
@@ -18,18 +18,12 @@ from cli.tablechecks import check_odd_partitions, check_table
 from cli.target import Target
 
 
-def event_months(problems: list[Problem]) -> list[str]:
-    """The months of a forced run that re-archives every repairable problem's period.
-
-    The event's months stand for every report type the function runs; for a yearly type a month stands for its year.
-    So a broken year needs one month of it: one already in the event, else January (the smallest such event).
-    """
-    broken = {(p.report, p.month) for p in problems if p.repairable and p.report and p.month}
-    months = {str(month) for report, month in broken if BY_NAME[str(report)].period == "month"}
-    for report, year in broken:
-        if BY_NAME[str(report)].period == "year" and not any(m.startswith(f"{year}-") for m in months):
-            months.add(f"{year}-01")
-    return sorted(m for m in months if Month.parse(m) >= FIRST_MONTH)
+def repair_pairs(problems: list[Problem]) -> list[dict[str, str]]:
+    """The `repair` event's exact (report type, period) pairs: those of the repairable problems, within the function's range."""
+    pairs = sorted({(str(p.report), str(p.month)) for p in problems if p.repairable})
+    current = Month.of(datetime.now(UTC))
+    within = [(r, p) for r, p in pairs if BY_NAME[r].first <= BY_NAME[r].parse_period(p) <= BY_NAME[r].period_of(current)]  # type: ignore[operator]
+    return [{"report": r, "period": p} for r, p in within]
 
 
 @dataclass(frozen=True)
@@ -40,14 +34,11 @@ class Audit:
     months: int
     objects: int
     reports: tuple[str, ...] = ()
+    guesses: dict[str, int] = field(default_factory=dict)  # "report period" -> heuristic guesses (curated metadata): not problems
 
-    def repair_months(self) -> list[str]:
-        """The months of the forced run that repairs the repairable problems."""
-        return event_months(self.problems)
-
-    def repair_reports(self) -> list[str]:
-        """The report types of the repairable problems: the forced run rewrites only these (`force` skips the shrink guard)."""
-        return sorted({str(p.report) for p in self.problems if p.repairable and p.report and p.month})
+    def repair(self) -> list[dict[str, str]]:
+        """The pairs a `repair` event puts right: the repairable problems' (report type, period), nothing else."""
+        return repair_pairs(self.problems)
 
     def as_json(self) -> dict[str, Any]:
         """The `--json` document."""
@@ -59,6 +50,7 @@ class Audit:
             "objects_checked": self.objects,
             "problems": [{**asdict(p), "repairable": p.repairable} for p in self.problems],
             "summary": dict(sorted(by_check.items())),
+            "guesses": self.guesses,
         }
 
 
@@ -90,4 +82,10 @@ def audit(target: Target, reports: tuple[ReportType, ...], archive: Archive | No
         *check_uploads(archive.uploads, fixes),
     ]
     objects = sum(len(r.raw) + (r.curated is not None) for _, r in work)
-    return Audit(problems, len(work), objects, tuple(archive.reports))
+    return Audit(problems, len(work), objects, tuple(archive.reports), guessed(work))
+
+
+def guessed(work: list[tuple[ReportArchive, MonthRecord]]) -> dict[str, int]:
+    """The periods whose curated file was written with heuristic guesses, and how many (rows kept whole in `cells`)."""
+    counts = {f"{part.report.name} {r.month}": r.curated.metadata.get("guesses", "") for part, r in work if r.curated}
+    return {period: int(n) for period, n in sorted(counts.items()) if n.isdigit() and int(n) > 0}

@@ -4,8 +4,8 @@ CSV tables (OpenCSVSerDe): the columns come from the Glue table in order and are
 position, every value is a string (empty stays empty, never NULL), ``"`` quotes and the table's
 escape character (OpenCSVSerDe's is a backslash unless the table sets another) escapes a quote or
 itself, and the header lines the table skips are skipped. JSON tables (a SerDe whose library
-names JSON, e.g. the OpenX JSON SerDe): one object a line, columns matched by name,
-``map<string,string>`` as a DuckDB MAP. Either way the partition keys come from the
+names JSON, e.g. Hive's JSON SerDe): one object a line, columns matched by name,
+``map<string,string>`` as a DuckDB MAP, ``array<string>`` as a DuckDB list. Either way the partition keys come from the
 ``key=value/`` folders, and a table without files is an empty view of the right columns.
 """
 
@@ -30,11 +30,13 @@ def literal(text: str) -> str:
 
 
 def duck_type(hive_type: str) -> str:
-    """The DuckDB type of a Glue (Hive) column type; map<k,v> becomes MAP(k, v)."""
+    """The DuckDB type of a Glue (Hive) column type; map<k,v> becomes MAP(k, v), array<t> a list t[]."""
     lowered = hive_type.strip().lower().replace(" ", "")
     if lowered.startswith("map<") and lowered.endswith(">"):
         key, _, value = lowered[4:-1].partition(",")
         return f"MAP({duck_type(key)}, {duck_type(value)})"
+    if lowered.startswith("array<") and lowered.endswith(">"):
+        return f"{duck_type(lowered[6:-1])}[]"
     return "VARCHAR" if lowered.startswith(("string", "varchar", "char")) else lowered.upper()
 
 

@@ -19,6 +19,8 @@ def progress_line(entry: dict[str, Any]) -> str:
         line += f"  {entry['error']}"
     if entry.get("unknown_columns"):
         line += f"  schema drift: {', '.join(entry['unknown_columns'])}"
+    if entry.get("guesses"):
+        line += f"  {entry['guesses']} heuristic guess(es)"
     return line.rstrip()
 
 

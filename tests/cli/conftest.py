@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from archiver.months import Month
 from archiver.periods import Period, Year
 from cli.main import cli
-from infra.local.stack import LocalStack, MotoServer
+from infra.local.stack import PREFIX, LocalStack, MotoServer
 from tests.cli.healthy import Healthy
 
 MONTHS = [Month(2024, 1), Month(2024, 2), Month(2024, 3)]
@@ -42,13 +42,21 @@ def reports() -> str | None:
 
 
 @pytest.fixture
-def local(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: str | None) -> Iterator[tuple[LocalStack, Path]]:
+def prefix() -> str:
+    """The archive prefix of the local stack; a test may parametrize it (an empty prefix, say)."""
+    return PREFIX
+
+
+@pytest.fixture
+def local(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: str | None, prefix: str
+) -> Iterator[tuple[LocalStack, Path]]:
     """The local stack provisioned from template.yaml, and the state file `make demo --keep-running` would write."""
     saved = dict(os.environ)
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.delenv("APPSTORE_ARCHIVE_STATE", raising=False)
     try:
-        with LocalStack(moto_url, reports=reports) as stack:
+        with LocalStack(moto_url, prefix=prefix, reports=reports) as stack:
             state = {
                 "version": 1,
                 "pid": os.getpid(),

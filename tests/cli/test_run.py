@@ -51,9 +51,9 @@ def test_local_verify_repair_reruns_the_broken_month(local, healthy: Healthy) ->
     healthy.replace(healthy.store.curated_key(Month(2024, 2)), rows="99")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 0, result.output
-    assert 'event {"months": ["2024-02"],"force": true,"reports": ["sales"]}' in result.stdout  # force for the broken type only
+    assert 'event {"repair": [{"report": "sales","period": "2024-02"}]}' in result.stdout  # exactly the broken pair, never forced
     assert "2024-02  archived" in result.stdout
-    assert "earnings 2024-02" not in result.stdout  # the shrink guard still protects the other types
+    assert "after the repair:" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_verify_repair_leaves_a_partition_without_a_month_to_a_person(local, hea
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 1, result.output
     # not 2018-01: a run cannot remove its partition
-    assert 'event {"months": ["2024-02"],"force": true,"reports": ["sales"]}' in result.stdout
+    assert 'event {"repair": [{"report": "sales","period": "2024-02"}]}' in result.stdout
     assert "1 problem(s) need a person" in result.stdout
     command = f"glue delete-partition --database-name {healthy.database} --table-name {healthy.table} --partition-values 2018 01"
     assert command in result.stdout
@@ -172,9 +172,10 @@ def test_verify_repair_leaves_a_partition_without_a_month_to_a_person(local, hea
 def test_verify_repair_does_not_run_for_problems_a_run_cannot_fix(local, healthy: Healthy) -> None:
     _, state = local
     _stray_partition(healthy, ["2018", "01"])
-    healthy.s3.put_object(Bucket=healthy.bucket, Key=f"{healthy.prefix}notes.txt", Body=b"x")
+    stray = f"{healthy.prefix}sales/year=2024/month=02/notes.txt"
+    healthy.s3.put_object(Bucket=healthy.bucket, Key=stray, Body=b"x")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 1, result.output
     assert "event" not in result.stdout
     assert "2 problem(s) need a person" in result.stdout
-    assert f"s3 rm s3://{healthy.bucket}/{healthy.prefix}notes.txt" in result.stdout
+    assert f"s3 mv s3://{healthy.bucket}/{stray} ./{stray}" in result.stdout

@@ -22,14 +22,14 @@ def test_local_run_counts_every_report_types_results(local) -> None:
     assert "7/7" in result.stdout
 
 
-def test_local_verify_repair_of_a_broken_year_runs_one_month_of_it(local, healthy: Healthy) -> None:
+def test_local_verify_repair_of_a_broken_year_repairs_that_year(local, healthy: Healthy) -> None:
     _, state = local
     healthy.replace(healthy.store_of("earnings_yearly").curated_key(Year(2023)), rows="99")
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 0, result.output
-    assert 'event {"months": ["2023-01"],"force": true,"reports": ["earnings_yearly"]}' in result.stdout
+    assert 'event {"repair": [{"report": "earnings_yearly","period": "2023"}]}' in result.stdout
     assert "earnings_yearly 2023  archived" in result.stdout
-    assert "sales 2023-01" not in result.stdout and "earnings 2023-01" not in result.stdout  # no other type forced
+    assert "sales 2023-01" not in result.stdout and "earnings 2023-01" not in result.stdout  # no other type touched
     assert invoke("verify", "--state-file", str(state)).exit_code == 0
 
 

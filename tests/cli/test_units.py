@@ -16,7 +16,7 @@ from cli.plan import EventError, build_event
 from cli.runner import _span
 from cli.status import state_of
 from cli.target import TargetError, prefix_of
-from cli.verify import event_months
+from cli.verify import repair_pairs
 
 
 def test_build_event_from_flags() -> None:
@@ -89,6 +89,9 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/state/earnings_yearly/pending/2023.json",
         "p/state/subscription/unsupported.json",
         "p/state/sales/unsupported.json",
+        "p/state/earnings/columns.json",
+        "p/state/earnings_yearly/columns.json",
+        "p/state/subscription/columns.json",
         f"p/quarantine/earnings/year=2024/month=02/{sha}-earnings.csv",
         f"p/quarantine/earnings_yearly/year=2023/{sha}-e.zip",
     ):
@@ -98,6 +101,8 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/earnings_yearly/year=2023/month=01/earnings_yearly_2023.json.gz",
         "p/state/earnings_yearly/pending/2023-01.json",
         "p/state/earnings/other/2024-02.json",
+        "p/state/sales/columns.json",
+        "p/state/earnings/columns.json.tmp",
         "p/raw/sales/year=2024/month=13/x",
         "p/quarantine/earnings/year=2024/month=02/not-a-sha.csv",
         "p/subscriptions/year=2024/month=02/x",
@@ -109,10 +114,11 @@ def _broken(report: str, period: str, check: str = "curated") -> Problem:
     return Problem(check, "x", period, report=report)
 
 
-def test_repair_months_stand_for_every_type_and_a_broken_year_takes_one_of_its_months() -> None:
-    assert event_months([_broken("sales", "2024-02"), _broken("earnings_yearly", "2023")]) == ["2023-01", "2024-02"]
-    assert event_months([_broken("subscription", "2023-06"), _broken("earnings_yearly", "2023")]) == ["2023-06"]
-    assert event_months([_broken("earnings", "2024-01", "stray"), Problem("table", "x", report="earnings")]) == []
+def test_repair_pairs_are_exactly_the_broken_periods_of_each_type() -> None:
+    problems = [_broken("sales", "2024-02"), _broken("earnings_yearly", "2023"), _broken("sales", "2024-02", "partition")]
+    assert repair_pairs(problems) == [{"report": "earnings_yearly", "period": "2023"}, {"report": "sales", "period": "2024-02"}]
+    assert repair_pairs([_broken("earnings", "2024-01", "stray"), Problem("table", "x", report="earnings")]) == []
+    assert repair_pairs([_broken("sales", "2017-12"), _broken("earnings_yearly", "2017")]) == []  # the function would refuse them
 
 
 def test_the_planned_span_is_chronological_with_gaps_shown() -> None:

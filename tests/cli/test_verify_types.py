@@ -10,7 +10,7 @@ import pytest
 from archiver.convert import COLUMNS_FINGERPRINT
 from archiver.months import Month
 from archiver.periods import Period, Year
-from tests.cli.conftest import invoke
+from tests.cli.conftest import as_json, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.test_verify import _sha, verify
 
@@ -64,6 +64,13 @@ def json_table_serde_changed(a: Healthy) -> None:
     a.glue.update_table(DatabaseName=a.database, TableInput={k: table[k] for k in keep if k in table})
 
 
+def json_table_openx(a: Healthy) -> None:
+    table = a.glue.get_table(DatabaseName=a.database, Name=a.table_of("subscription"))["Table"]
+    table["StorageDescriptor"]["SerdeInfo"] = {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe", "Parameters": {}}
+    keep = ("Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters")
+    a.glue.update_table(DatabaseName=a.database, TableInput={k: table[k] for k in keep if k in table})
+
+
 def yearly_table_missing(a: Healthy) -> None:
     a.glue.delete_table(DatabaseName=a.database, Name=a.table_of("earnings_yearly"))
 
@@ -82,6 +89,7 @@ OTHER_DAMAGE: list[tuple[Callable[[Healthy], None], str, str | None, str | None,
     (yearly_raw_changed, "raw+source", "earnings_yearly", "2023", "differs from its metadata"),
     (yearly_pending, "pending", "earnings_yearly", "2023", "did not finish"),
     (json_table_serde_changed, "table", "earnings", None, "not a JSON SerDe"),
+    (json_table_openx, "table", "subscription", None, "not Hive's org.apache.hive.hcatalog.data.JsonSerDe"),
     (yearly_table_missing, "table", "earnings_yearly", None, "does not exist"),
     (stray_in_json_layout, "stray", None, None, "outside the archive's layout"),
 ]
@@ -101,3 +109,15 @@ def test_each_damage_of_another_type_is_one_problem_naming_it(
     named = [x for x in (checks[0], report, period) if x]
     line = invoke("verify", "--state-file", str(state)).stdout.splitlines()[0]
     assert line.split()[: len(named)] == named
+
+
+def test_heuristic_guesses_are_shown_by_verify_and_status_not_counted_as_problems(local, healthy: Healthy) -> None:
+    _, state = local
+    healthy.replace(healthy.store_of("earnings").curated_key(EARNINGS), guesses="3")
+    code, found = verify(state)
+    assert (code, found["problems"], found["guesses"]) == (0, [], {"earnings 2024-01": 3})
+    text = invoke("verify", "--state-file", str(state)).stdout
+    assert "heuristic guesses" in text and "earnings 2024-01 (3)" in text
+    status = as_json(invoke("status", "--state-file", str(state), "--json"))
+    figures = {m["month"]: m["guesses"] for m in status["reports"]["earnings"]["months"] if m["state"] == "archived"}
+    assert figures == {"2024-01": 3}

@@ -31,6 +31,11 @@ def test_json_tables_read_by_header_name(stack: LocalStack, tmp_path: Path) -> N
         assert all(value.startswith("(") and value.endswith(")") for (value,) in refunds.rows), "negatives kept as served"
         partitions = athena.query(f"SELECT DISTINCT year FROM {TABLE}_earnings_yearly")
         assert partitions.rows == [("2023",)]
+        cells = athena.query(
+            "SELECT cardinality(cells), element_at(cells, 1), cells[2], element_at(fields, 'Marketplace') "
+            f"FROM {TABLE}_earnings ORDER BY line"
+        )
+        assert cells.rows[0][0] >= 2 and cells.rows[0][1] == cells.rows[0][3] == "Amazon.com" and cells.rows[0][2] is not None
         subscription = athena.query(f"SELECT count(*), sum(CAST(fields['Started'] AS integer)) FROM {TABLE}_subscription")
         assert subscription.rows[0][0] == 60
         named = athena.run_named("Columns seen per report type and section")

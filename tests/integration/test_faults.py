@@ -384,6 +384,8 @@ def test_04_report_not_found_is_not_an_error(
             "sha256": None,
             "error": None,
             "unknown_columns": [],
+            "guesses": None,
+            "guess_notes": [],
         }
     ]
     metrics = emitted(capsys.readouterr().out)

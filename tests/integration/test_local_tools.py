@@ -64,6 +64,8 @@ def test_month_log_lines_become_progress_lines_and_metrics_are_kept() -> None:
     assert failed == "  sales           2024-04  failed        DownloadError: broke off"
     yearly = progress_line({"report": "earnings_yearly", "month": "2025", "status": "unchanged", "bytes": 2600})
     assert yearly == "  earnings_yearly 2025     unchanged        2.6 KB"
+    guessed = progress_line({"report": "earnings", "month": "2025-01", "status": "archived", "rows": 3, "guesses": 2})
+    assert guessed == "  earnings        2025-01  archived            3 rows  2 heuristic guess(es)"
 
 
 def test_state_file_is_written_whole_read_while_its_process_lives_and_removed_by_its_writer(tmp_path: Path) -> None:

@@ -99,7 +99,8 @@ def test_every_type_archived_byte_exact_then_unchanged(every_report_stack: Local
             assert curated["columns"] == FORMAT_FINGERPRINT and curated["source-sha256"] == result["sha256"]
             lines = gzip.decompress(body(stack, result["curated_key"])).decode().splitlines()
             assert len(lines) == int(curated["rows"]) == result["rows"] > 0
-            assert set(json.loads(lines[0])) == {"section", "line", "fields"}
+            assert set(json.loads(lines[0])) == {"section", "line", "fields", "cells"}
+            assert curated["guesses"] == str(result["guesses"]) == "0"
         assert partitions(stack, report) == {report.partition_values(period(report)): report.location(BUCKET, PREFIX, period(report))}
     assert partitions(stack, YEARLY) == {(str(MONTH.year),): f"s3://{BUCKET}/{PREFIX}earnings_yearly/year={MONTH.year}/"}
     records = emf(capsys.readouterr().out)
@@ -126,9 +127,55 @@ def test_a_restated_earnings_file_is_archived_again_and_the_others_are_not(every
     assert result["earnings"] == (str(MONTH), "archived")
     assert {name for name, (_, status) in result.items() if status == "unchanged"} == {"sales", "earnings_yearly", "subscription"}
     changed = {key for key, _ in set(versions(stack)) - set(before)}
-    assert changed == {EARNINGS.curated_key(PREFIX, MONTH), raw_key}
+    assert changed == {EARNINGS.curated_key(PREFIX, MONTH), raw_key, EARNINGS.columns_key(PREFIX)}  # the typed views' summary too
     rows = gzip.decompress(body(stack, EARNINGS.curated_key(PREFIX, MONTH))).decode().splitlines()
     assert json.loads(rows[-1])["fields"]["Marketplace"] == "Amazon.fr"
+
+
+def test_a_month_curated_and_registered_before_cells_gains_them_on_the_next_run(every_report_stack: LocalStack) -> None:
+    """The curated format (fingerprint) and the partition's SerDe and columns as they were with OpenX and no `cells`."""
+    stack = every_report_stack
+    stack.invoke({"months": [str(MONTH)]})
+    key, table = EARNINGS.curated_key(PREFIX, MONTH), EARNINGS.table_name(TABLE)
+    older = hashlib.sha256(b"section,line,fields;jsonl;v1").hexdigest()[:16]
+    head = stack.clients.s3.head_object(Bucket=BUCKET, Key=key)
+    stack.clients.s3.copy_object(
+        Bucket=BUCKET,
+        Key=key,
+        CopySource={"Bucket": BUCKET, "Key": key},
+        Metadata={**head["Metadata"], "columns": older},
+        MetadataDirective="REPLACE",
+    )
+    values = list(EARNINGS.partition_values(MONTH))
+    stored = stack.clients.glue.get_partition(DatabaseName=DATABASE, TableName=table, PartitionValues=values)["Partition"]
+    descriptor = {**stored["StorageDescriptor"], "Columns": stored["StorageDescriptor"]["Columns"][:3]}
+    descriptor["SerdeInfo"] = {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe", "Parameters": {"case.insensitive": "false"}}
+    update = {"Values": values, "StorageDescriptor": descriptor}
+    stack.clients.glue.update_partition(DatabaseName=DATABASE, TableName=table, PartitionValueList=values, PartitionInput=update)
+    assert by_report(stack.invoke({"months": [str(MONTH)]}))["earnings"] == (str(MONTH), "archived")  # re-curated
+    assert stack.clients.s3.head_object(Bucket=BUCKET, Key=key)["Metadata"]["columns"] == FORMAT_FINGERPRINT
+    assert all("cells" in json.loads(line) for line in gzip.decompress(body(stack, key)).decode().splitlines())
+    now = stack.clients.glue.get_partition(DatabaseName=DATABASE, TableName=table, PartitionValues=values)["Partition"]["StorageDescriptor"]
+    wanted = stack.clients.glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]["StorageDescriptor"]
+    assert (now["SerdeInfo"], now["Columns"]) == (wanted["SerdeInfo"], wanted["Columns"])
+    assert now["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+    assert by_report(stack.invoke({"months": [str(MONTH)]}))["earnings"] == (str(MONTH), "unchanged")
+
+
+def test_a_file_read_with_guesses_reports_them_once(
+    every_report_stack: LocalStack, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    stack = every_report_stack
+    text = "Report Period,1/1/2024 - 1/31/2024\nMarketplace,Units,Earnings\nAmazon.com,5,1.00\n\nAmazon.de,3,(4.18)\n"
+    serve(stack, EARNINGS, gzip.compress(text.encode(), mtime=0))
+    (result,) = [r for r in stack.invoke({"months": [str(MONTH)]})["results"] if r["report"] == "earnings"]
+    assert (result["status"], result["rows"], result["guesses"], len(result["guess_notes"])) == ("archived", 2, 2, 2)
+    assert result["guess_notes"][0].startswith("line 1: two-field line") and result["guess_notes"][1].startswith("line 5: blank record")
+    assert stack.clients.s3.head_object(Bucket=BUCKET, Key=result["curated_key"])["Metadata"]["guesses"] == "2"
+    per_month = [r for r in emf(capsys.readouterr().out) if r.get("report") == "earnings"]
+    assert [r.get("HeuristicGuesses") for r in per_month] == [[2.0]]
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"earnings {MONTH}")]
+    assert logged == [f"earnings {MONTH}: archived with 2 heuristic guess(es)"]
 
 
 def test_a_type_the_api_does_not_know_is_unsupported_asked_once_and_not_a_failure(

@@ -21,6 +21,7 @@ METRIC_NAMES: list[str] = [
     "BytesArchived",
     "RowsArchived",
     "SchemaDrift",
+    "HeuristicGuesses",
     "MonthsIncomplete",
     "ReportsUnsupported",
     "RunSucceeded",
@@ -173,6 +174,7 @@ def test_dashboard_shows_runs_months_bytes_drift_errors_and_duration(resolver: R
         "MonthsDeferred",
         "BytesArchived",
         "SchemaDrift",
+        "HeuristicGuesses",
         "ReportsUnsupported",  # visible, without an alarm: Amazon's FAQ says subscription may be unsupported
     }
     lambda_metrics = {m[1] for m in metrics if m[0] == "AWS/Lambda"}

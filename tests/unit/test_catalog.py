@@ -7,7 +7,7 @@ import pytest
 from archiver.catalog import Catalog, CatalogError
 from archiver.months import Month
 from archiver.periods import Year
-from archiver.reports import BY_NAME
+from archiver.reports import BY_NAME, JSON_SERDE
 from archiver.service import Clients
 from tests.unit.conftest import BUCKET, DATABASE, TABLE
 
@@ -34,6 +34,36 @@ def test_a_yearly_table_registers_year_partitions(aws: Clients) -> None:
     descriptor = stored["Partition"]["StorageDescriptor"]
     assert descriptor["SerdeInfo"] == table["StorageDescriptor"]["SerdeInfo"]  # the JSON SerDe, inherited
     assert descriptor["Columns"] == table["StorageDescriptor"]["Columns"]
+
+
+OPENX_SERDE = {
+    "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+    "Parameters": {"case.insensitive": "false", "ignore.malformed.json": "false"},
+}
+OLD_COLUMNS = [{"Name": "section", "Type": "string"}, {"Name": "line", "Type": "bigint"}, {"Name": "fields", "Type": "map<string,string>"}]
+
+
+@pytest.mark.parametrize(
+    "old",
+    [{"SerdeInfo": OPENX_SERDE}, {"Columns": OLD_COLUMNS}, {"SerdeInfo": OPENX_SERDE, "Columns": OLD_COLUMNS}],
+    ids=["serde", "columns", "both"],
+)
+def test_a_partition_registered_with_the_old_serde_or_columns_is_migrated_once(aws: Clients, old: dict[str, object]) -> None:
+    catalog, table = yearly(aws), YEARLY.table_name(TABLE)
+    location = YEARLY.location(BUCKET, "appstore/", Year(2024))
+    current = aws.glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]["StorageDescriptor"]
+    registered = {**current, **old, "Location": location}
+    aws.glue.create_partition(DatabaseName=DATABASE, TableName=table, PartitionInput={"Values": ["2024"], "StorageDescriptor": registered})
+    assert catalog.partitions() == {("2024",): location}
+    assert catalog.partitions(as_table=True) == {}  # the run's listing leaves it out, so the run registers it again
+    assert catalog.ensure_partition(["2024"], location) == "updated"
+    assert catalog.partitions(as_table=True) == {("2024",): location}
+    stored = aws.glue.get_partition(DatabaseName=DATABASE, TableName=table, PartitionValues=["2024"])["Partition"]["StorageDescriptor"]
+    assert stored["SerdeInfo"] == current["SerdeInfo"] and stored["SerdeInfo"]["SerializationLibrary"] == JSON_SERDE
+    assert stored["Columns"] == current["Columns"] and stored["Columns"][-1] == {"Name": "cells", "Type": "array<string>"}
+    assert stored["Location"] == location
+    assert catalog.ensure_partition(["2024"], location) == "unchanged"  # idempotent: the next run changes nothing
+    assert Catalog(aws.glue, DATABASE, table, YEARLY.partition_keys).ensure_partition(["2024"], location) == "unchanged"
 
 
 def test_the_monthly_default_is_unchanged(aws: Clients) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from archiver.months import Month
+from archiver.periods import Year
 from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
+from archiver.reports import BY_NAME, SALES
 
 NOW = Month(2024, 5)
 
@@ -63,12 +65,35 @@ def test_manual_events() -> None:
         ({"reports": "sales"}, "reports must be a non-empty list"),
         ({"reports": ["sales", "refunds"]}, "unknown report type(s) ['refunds']"),
         ([1, 2], "JSON object"),
+        ({"repair": []}, "repair must be a non-empty list"),
+        ({"repair": [{"report": "sales"}]}, "repair must be a non-empty list"),
+        ({"repair": [{"report": "refunds", "period": "2024-01"}]}, "unknown report type 'refunds'"),
+        ({"repair": [{"report": "earnings_yearly", "period": "2024-01"}]}, "invalid year '2024-01'"),
+        ({"repair": [{"report": "sales", "period": "2024-06"}]}, "sales 2024-06 is before 2018-01 or in the future"),
+        ({"repair": [{"report": "sales", "period": "2024-01"}], "force": True}, "never forced: give it without ['force']"),
+        ({"repair": [{"report": "sales", "period": "2024-01"}], "months": ["2024-01"]}, "give it without ['months']"),
     ],
 )
 def test_invalid_events_name_the_offending_value(event: object, message: str) -> None:
     with pytest.raises(InvalidEvent) as caught:
         parse_event(event, NOW)
     assert message in str(caught.value)
+
+
+def test_a_repair_event_plans_exactly_its_pairs_unforced() -> None:
+    pairs = [
+        {"report": "sales", "period": "2024-02"},
+        {"report": "earnings_yearly", "period": "2023"},
+        {"report": "sales", "period": "2024-02"},
+    ]
+    request = parse_event({"repair": pairs}, NOW)
+    assert request == Request(None, False, ("sales", "earnings_yearly"), (("sales", Month(2024, 2)), ("earnings_yearly", Year(2023))))
+    state = ArchiveState(pending=frozenset({Month(2024, 1)}), deferred={Month(2024, 3): True})  # not planned: only the pairs
+    assert plan_months(request, state, NOW, Month(2018, 1), 2, report=SALES) == [PlannedMonth(Month(2024, 2), False, repair=True)]
+    assert plan_months(request, state, NOW, Month(2018, 1), 2, report=BY_NAME["earnings_yearly"]) == [
+        PlannedMonth(Year(2023), False, repair=True)
+    ]
+    assert plan_months(request, state, NOW, Month(2018, 1), 2, report=BY_NAME["earnings"]) == []
 
 
 def test_default_plan_backfills_then_only_the_lookback_window() -> None:

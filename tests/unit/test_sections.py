@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from archiver.errors import ReportFormatError, ReportTooLarge
-from archiver.sectionparse import keyed
-from archiver.sections import curate_sections
+from archiver.reports import JSON_COLUMNS
+from archiver.rowkeys import keyed
+from archiver.sectionparse import records
+from archiver.sections import FORMAT_FINGERPRINT, curate_sections
 
 SUMMARY = (
     "Marketplace,From Date,To Date,Charge Units,Refund Units,Gross Earnings,Gross Earnings Currency Code,Refunds,"
@@ -53,7 +55,7 @@ def run(tmp_path: Path, data: bytes, **options: Any) -> tuple[list[dict[str, Any
     assert lines[-1] == ""
     objects = [json.loads(line) for line in lines[:-1]]
     assert facts.rows == len(objects) == sum(s.rows for s in facts.sections)
-    assert all(list(o) == ["section", "line", "fields"] for o in objects)
+    assert all(list(o) == [name for name, _ in JSON_COLUMNS] for o in objects)
     return objects, facts
 
 
@@ -61,7 +63,8 @@ def test_the_2014_earnings_layout(tmp_path: Path) -> None:
     objects, facts = run(tmp_path, EARNINGS_2014.encode())
     assert [(s.name, s.line, s.rows) for s in facts.sections] == [("Notes", 5, 2), ("Summary", 10, 2), ("Detail", 15, 1)]
     notes, summary, detail = objects[:2], objects[2:4], objects[4:]
-    assert notes[1] == {"section": "Notes", "line": 7, "fields": {"Note": "Refunds, adjustments and taxes are shown separately"}}
+    note = "Refunds, adjustments and taxes are shown separately"
+    assert notes[1] == {"section": "Notes", "line": 7, "fields": {"Note": note}, "cells": [note]}
     assert summary[0]["section"] == "Summary" and summary[0]["line"] == 11
     assert list(summary[0]["fields"]) == SUMMARY.split(",")
     assert summary[0]["fields"]["Charge Units"] == "3,121"
@@ -73,6 +76,7 @@ def test_the_2014_earnings_layout(tmp_path: Path) -> None:
             "section": "Detail",
             "line": 16,
             "fields": {"Marketplace": "Amazon.com", "App": 'The "Quiet" Garden', "Units": "5", "Earnings": "(4.18)"},
+            "cells": ["Amazon.com", 'The "Quiet" Garden', "5", "(4.18)"],
         }
     ]
 
@@ -110,6 +114,78 @@ CASES: list[tuple[str, str, list[tuple[Any, int, dict[str, str]]]]] = [
 def test_layouts(tmp_path: Path, text: str, expected: list[tuple[Any, int, dict[str, str]]]) -> None:
     objects, _ = run(tmp_path, text.encode())
     assert [(o["section"], o["line"], o["fields"]) for o in objects] == expected
+    served = dict(records(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    assert all(o["cells"] == served[o["line"]] for o in objects)  # the record's values, in order
+
+
+def test_the_2014_layout_needs_no_guess(tmp_path: Path) -> None:
+    _, facts = run(tmp_path, EARNINGS_2014.encode())
+    assert facts.guesses == ()
+    assert hashlib.sha256(b"section,line,fields;jsonl;v1").hexdigest()[:16] != FORMAT_FINGERPRINT  # re-curates older months
+
+
+# The four doubtful layouts: every value of every data row is kept in `cells`, rows are keyed by the header, the guess is counted.
+GUESSES: list[tuple[str, str, list[tuple[Any, dict[str, str], list[str]]], list[str]]] = [
+    (
+        "a blank record inside a table",
+        "Marketplace,Units,Earnings\nAmazon.com,5,1.00\n\nAmazon.de,3,(4.18)\nAmazon.fr,1,0.50\n",
+        [
+            (None, {"Marketplace": "Amazon.com", "Units": "5", "Earnings": "1.00"}, ["Amazon.com", "5", "1.00"]),
+            (None, {"Marketplace": "Amazon.de", "Units": "3", "Earnings": "(4.18)"}, ["Amazon.de", "3", "(4.18)"]),
+            (None, {"Marketplace": "Amazon.fr", "Units": "1", "Earnings": "0.50"}, ["Amazon.fr", "1", "0.50"]),
+        ],
+        ["line 4: blank record inside a table"],
+    ),
+    (
+        "a two-field preamble line",
+        "Report Period,1/1/2024 - 1/31/2024\nMarketplace,Units,Earnings\nAmazon.com,5,1.00\n",
+        [(None, {"Marketplace": "Amazon.com", "Units": "5", "Earnings": "1.00"}, ["Amazon.com", "5", "1.00"])],
+        ["line 1: two-field line 'Report Period, 1/1/2024 - 1/31/2024' taken as a preamble line"],
+    ),
+    (
+        "a row with no comma",
+        "Marketplace,Units,Earnings\nAmazon.com,5,1.00\nAdjustment pending\nAmazon.de,3,2.00\n",
+        [
+            (None, {"Marketplace": "Amazon.com", "Units": "5", "Earnings": "1.00"}, ["Amazon.com", "5", "1.00"]),
+            (None, {"Marketplace": "Adjustment pending", "Units": "", "Earnings": ""}, ["Adjustment pending"]),
+            (None, {"Marketplace": "Amazon.de", "Units": "3", "Earnings": "2.00"}, ["Amazon.de", "3", "2.00"]),
+        ],
+        ["line 3: one-field record 'Adjustment pending' inside a table kept as a (narrow) data row"],
+    ),
+    (
+        "a notes block with no blank line before the next section",
+        "Notes\nAmounts in marketplace currency\nSummary\nMarketplace,Units,Earnings\nAmazon.com,5,1.00\n",
+        [
+            ("Notes", {"Note": "Amounts in marketplace currency"}, ["Amounts in marketplace currency"]),
+            ("Summary", {"Marketplace": "Amazon.com", "Units": "5", "Earnings": "1.00"}, ["Amazon.com", "5", "1.00"]),
+        ],
+        ["line 3: notes block ends without a blank line: 'Summary' taken as the title"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "guesses"), [c[1:] for c in GUESSES], ids=[c[0] for c in GUESSES])
+def test_doubtful_layouts_keep_every_value_and_count_the_guess(
+    tmp_path: Path, text: str, expected: list[tuple[Any, dict[str, str], list[str]]], guesses: list[str]
+) -> None:
+    objects, facts = run(tmp_path, text.encode())
+    assert [(o["section"], o["fields"], o["cells"]) for o in objects] == expected
+    assert len(facts.guesses) == len(guesses)
+    assert all(found.startswith(wanted) for found, wanted in zip(facts.guesses, guesses, strict=True)), facts.guesses
+
+
+@pytest.mark.parametrize(
+    ("text", "guessed"),
+    [
+        ("a,b\n1,2\nTotal\n", "one-field record 'Total' inside a table kept as a (narrow) data row"),
+        ("Summary\na,b\n1,2\nDetail\nc,d\n3,4\n", "one-field record 'Detail' inside a table taken as the title of a new table"),
+        ("a,b\n1,2,,x\n", "row wider than its header (4 fields, 2 names): extras keyed by position"),
+        ("Notes\nnote,one\nMarketplace,Units,Earnings\nAmazon.com,5,1.00\n", "notes block ends without a blank line: this record"),
+    ],
+)
+def test_every_other_guess_is_counted(tmp_path: Path, text: str, guessed: str) -> None:
+    _, facts = run(tmp_path, text.encode())
+    assert len(facts.guesses) == 1 and guessed in facts.guesses[0], facts.guesses
 
 
 def test_compressed_and_plain_inputs_give_the_same_file(tmp_path: Path) -> None:
@@ -128,6 +204,20 @@ def test_newlines_stay_inside_one_json_line(tmp_path: Path) -> None:
     target = io.BytesIO()
     curate_sections(source, target)
     assert gzip.decompress(target.getvalue()).count(b"\n") == 1
+
+
+def test_json_lines_are_written_as_the_hive_json_serde_reads_them(tmp_path: Path) -> None:
+    """Plain JSON (Jackson): quotes, backslashes and control characters escaped, other text as UTF-8, keys as served."""
+    tricky = 'C:\\ "q" \\N \u2028 \x00\x1f Äpfel 🍎 \t'
+    source = tmp_path / "r.csv"
+    source.write_bytes(('"Amount \\ ""x""",b\n"' + tricky.replace('"', '""') + '",2\n').encode())
+    target = io.BytesIO()
+    curate_sections(source, target)
+    line = gzip.decompress(target.getvalue()).decode("utf-8").rstrip("\n")
+    assert "\n" not in line and "\r" not in line and not any(ord(c) < 0x20 for c in line)
+    assert "\\u0000" in line and "Äpfel 🍎" in line and "\\\\N" in line and '\\"q\\"' in line
+    record = json.loads(line)
+    assert record["fields"] == {'Amount \\ "x"': tricky, "b": "2"} and record["cells"] == [tricky, "2"]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,15 @@ class CatalogError(RuntimeError):
     """The Glue table is missing or cannot be updated."""
 
 
+def _shape(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """What a partition inherits from its table, as compared: columns by name and type, empty values as absent."""
+    shape: dict[str, Any] = {k: descriptor.get(k) or None for k in _INHERITED if k not in ("Columns", "SerdeInfo")}
+    shape["Columns"] = [(c.get("Name"), str(c.get("Type", "")).lower()) for c in descriptor.get("Columns", [])]
+    serde = descriptor.get("SerdeInfo", {})
+    shape["SerdeInfo"] = (serde.get("SerializationLibrary"), serde.get("Parameters") or {})
+    return shape
+
+
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -57,8 +66,10 @@ class Catalog(Generic[Values]):
             self._descriptor = dict(table["StorageDescriptor"])
         return self._descriptor
 
-    def partitions(self) -> dict[Values, str]:
-        """Every registered partition: its values, e.g. (year, month) or (year,), -> location."""
+    def partitions(self, as_table: bool = False) -> dict[Values, str]:
+        """Every registered partition: its values, e.g. (year, month) or (year,), -> location; `as_table`: only those
+        whose SerDe and columns are the table's (a run updates the others)."""
+        table = _shape({k: v for k, v in self.descriptor().items() if k in _INHERITED}) if as_table else None
         pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=self.database, TableName=self.table)
         found: dict[Values, str] = {}
         for page in pages:
@@ -66,11 +77,17 @@ class Catalog(Generic[Values]):
                 values = tuple(partition["Values"])
                 if len(values) != len(self.keys):
                     raise CatalogError(f"Glue table {self.database}.{self.table} has a partition {list(values)} not keyed by {self.keys}")
-                found[cast(Values, values)] = partition.get("StorageDescriptor", {}).get("Location", "")
+                descriptor = partition.get("StorageDescriptor", {})
+                if table is None or _shape(dict(descriptor)) == table:
+                    found[cast(Values, values)] = descriptor.get("Location", "")
         return found
 
     def ensure_partition(self, values: Sequence[str], location: str) -> str:
-        """Create the partition, or correct its location; 'created', 'updated' or 'unchanged'."""
+        """Create the partition, or correct its location, SerDe or columns to the table's; 'created', 'updated' or 'unchanged'.
+
+        A partition keeps the SerDe and columns it was registered with, and Athena reads it with them: one registered
+        before the table changed (the OpenX JSON SerDe, no `cells` column) is updated to the table's.
+        """
         if len(values) != len(self.keys):
             raise ValueError(f"partition values {list(values)} do not match the keys {self.keys} of {self.database}.{self.table}")
         values = list(values)
@@ -88,7 +105,8 @@ class Catalog(Generic[Values]):
                 if _code(race) != "AlreadyExistsException":
                     raise
                 current = self.glue.get_partition(DatabaseName=self.database, TableName=self.table, PartitionValues=values)
-        if current["Partition"].get("StorageDescriptor", {}).get("Location") == location:
+        registered = current["Partition"].get("StorageDescriptor", {})
+        if registered.get("Location") == location and _shape(dict(registered)) == _shape(inherited):
             return "unchanged"
         self.glue.update_partition(
             DatabaseName=self.database,

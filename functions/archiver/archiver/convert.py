@@ -51,6 +51,8 @@ class Curated:
     size: int
     sha256: str
     unknown_columns: tuple[str, ...]
+    guesses: int = 0  # doubtful decisions of the schema-free splitter (archiver/sections.py)
+    guess_notes: tuple[str, ...] = ()  # the first few of them, described
 
 
 def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:

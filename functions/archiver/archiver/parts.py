@@ -1,4 +1,4 @@
-"""One report type's share of a run: its state and plan, its Glue partitions, its pending transactions settled."""
+"""One report type's share of a run: its state and plan, its Glue partitions, its pending transactions settled, its repairs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.catalog import Catalog
 from archiver.months import Month
 from archiver.plan import ArchiveState, PlannedMonth, Request, plan_months
+from archiver.repair import from_raw
 from archiver.report import MonthResult
 from archiver.reports import ReportType
 from archiver.settings import Settings
@@ -45,7 +46,7 @@ def prepare_part(
     catalog = Catalog(glue, settings.glue_database, report.table_name(settings.glue_table), report.partition_keys)
     try:
         catalog.descriptor()
-        return Part(store, Partitions(store, catalog, catalog.partitions()), state, planned)
+        return Part(store, Partitions(store, catalog, catalog.partitions(as_table=True)), state, planned)
     except Exception as exc:  # registering a partition while settling asks Glue again (and fails the same way if it is gone)
         return Part(store, Partitions(store, catalog, {}), state, planned, exc)
 
@@ -57,3 +58,36 @@ def settle(part: Part, max_bytes: int | None, on_result: Callable[[MonthResult],
     for result in results:
         on_result(result)
     return replace(part, planned=planned), results, superseded
+
+
+def mend(
+    part: Part,
+    superseded: Superseded,
+    max_bytes: int | None,
+    time_left: Callable[[], float],
+    margin: float,
+    on_result: Callable[[MonthResult], None],
+) -> tuple[Part, list[MonthResult]]:
+    """Put a repair event's periods right from their raw objects (no request to Amazon); those without one stay planned.
+
+    A period whose unfinished transaction settling could not finish stays planned too: its new transaction supersedes it.
+    """
+    left: list[PlannedMonth] = []
+    results: list[MonthResult] = []
+    for item in part.planned:
+        result: MonthResult | None = None
+        if item.repair and item.month not in superseded:
+            name, markers = part.store.report.name, part.state.markers(item.month)
+            try:
+                if time_left() < margin:
+                    result = MonthResult(name, str(item.month), "deferred", error="too little time left to repair it")
+                else:
+                    result = from_raw(part.store, item.month, part.partitions.register, markers, max_bytes)
+            except Exception as exc:  # one period's failure must not stop the others
+                result = MonthResult(name, str(item.month), "failed", error=f"{type(exc).__name__}: {exc}")
+        if result is None:
+            left.append(item)
+            continue
+        on_result(result)
+        results.append(result)
+    return replace(part, planned=left), results

@@ -16,7 +16,7 @@ from archiver.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.download import Downloaded, DownloadError, download
 from archiver.objects import clear_intent
 from archiver.plan import ArchiveState, PlannedMonth
-from archiver.prepare import fingerprint, is_unchanged, prepare
+from archiver.prepare import curated_metadata, fingerprint, is_unchanged, prepare
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 from archiver.transaction import MonthWrite, Superseded, commit
@@ -111,20 +111,20 @@ class Pipeline:
                 return MonthResult(self.store.report.name, str(month), "not_found")
             view = self.store.month(month)
             curated_key = self.store.curated_key(month)
-            if is_unchanged(view, fetched.sha256, item.force, fingerprint(self.store.report)):
+            if is_unchanged(view, fetched.sha256, item.force or item.repair, fingerprint(self.store.report)):
                 facts = (view.raw[0].key, curated_key, fetched.size, None, fetched.sha256, self._tidy(item))
                 return MonthResult(self.store.report.name, str(month), "unchanged", *facts)
             curated_path = Path(scratch) / "curated.gz"
             curated, kind = prepare(self.store, month, fetched, view, item.force, curated_path, self.max_bytes)
             raw_key = self.store.raw_prefix(month) + fetched.name
-            metadata = {"sha256": curated.sha256, "columns": fingerprint(self.store.report), "rows": str(curated.rows)}
-            metadata["source-sha256"] = fetched.sha256  # the raw bytes this curated object is made from
+            metadata = curated_metadata(self.store.report, curated, fetched.sha256)
             write = MonthWrite(month, raw_key, fetched.path, RAW_TYPES[kind], fetched.sha256, curated_key, curated_path, metadata)
             previous = view.curated.version if view.curated else None
             markers, supersedes = self.state.markers(month), self.superseded.get(month, [])
             errors = commit(self.store, write, previous, self.partitions.register, markers, supersedes)
             done = (raw_key, curated_key, fetched.size, curated.rows, fetched.sha256, "; ".join(errors) or None)
-            return MonthResult(self.store.report.name, str(month), "archived", *done, list(curated.unknown_columns))
+            notes = (list(curated.unknown_columns), curated.guesses, list(curated.guess_notes))
+            return MonthResult(self.store.report.name, str(month), "archived", *done, *notes)
 
     def _tidy(self, item: PlannedMonth) -> str | None:
         """An unchanged month's partition and markers; their errors (its pair agrees: `unchanged`, incomplete, not failed)."""

@@ -13,7 +13,7 @@ from archiver.periods import Period, between
 from archiver.reports import BY_NAME, SALES, ReportType
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
-MANUAL_KEYS = frozenset({"months", "from", "to", "force", "reports"})
+MANUAL_KEYS = frozenset({"months", "from", "to", "force", "reports", "repair"})
 # Each default run asks again the ceil(n/RECHECK_DAYS) not-found markers asked longest ago (and at least
 # RECHECK_MIN_AGE ago), so with a daily schedule every month marked "not found" is asked at least once a week.
 RECHECK_DAYS = 7
@@ -34,6 +34,7 @@ class Request:
     months: tuple[Month, ...] | None
     force: bool = False
     reports: tuple[str, ...] | None = None
+    repair: tuple[tuple[str, Period], ...] | None = None  # exact (report type, period) pairs to put right
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class PlannedMonth:
     month: Period
     force: bool
     recheck: bool = False  # asked again although marked "not found"
+    repair: bool = False  # named by a `repair` event: rewritten even when its metadata says unchanged (the guard still applies)
 
 
 def _is_scheduled(event: Mapping[str, object]) -> bool:
@@ -88,6 +90,25 @@ def _reports(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def _repair(value: object, current: Month) -> Request:
+    """A `repair` event: a non-empty list of {"report", "period"}, each period within its type's range; never forced."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, Mapping) and set(v) == {"report", "period"} for v in value):
+        raise InvalidEvent(f"repair must be a non-empty list of {{'report': ..., 'period': ...}}, got {value!r}")
+    pairs: dict[tuple[str, Period], None] = {}
+    for item in value:
+        if not isinstance(item["report"], str) or item["report"] not in BY_NAME:
+            raise InvalidEvent(f"repair: unknown report type {item['report']!r}; known: {list(BY_NAME)}")
+        report = BY_NAME[item["report"]]
+        try:
+            period = report.parse_period(item["period"])
+        except ValueError as exc:
+            raise InvalidEvent(f"repair: {report.name}: {exc}") from None
+        if not report.first <= period <= report.period_of(current):  # type: ignore[operator]
+            raise InvalidEvent(f"repair: {report.name} {period} is before {report.first} or in the future")
+        pairs[(report.name, period)] = None
+    return Request(None, False, tuple(dict.fromkeys(r for r, _ in pairs)), tuple(pairs))
+
+
 def parse_event(event: object, current: Month) -> Request:
     """Validate an event before any side effect; the error names the offending value."""
     if event is None:
@@ -99,6 +120,10 @@ def parse_event(event: object, current: Month) -> Request:
     unknown = sorted(set(event) - MANUAL_KEYS)
     if unknown:
         raise InvalidEvent(f"unknown event key(s) {unknown}; allowed: {sorted(MANUAL_KEYS)}")
+    if "repair" in event:
+        if others := sorted(set(event) - {"repair"}):
+            raise InvalidEvent(f"repair names its report types and periods and is never forced: give it without {others}")
+        return _repair(event["repair"], current)
     force = event.get("force", False)
     if not isinstance(force, bool):
         raise InvalidEvent(f"force must be true or false, got {force!r}")
@@ -135,6 +160,8 @@ def plan_months(
     Months (the event's, the current one, the start, the lookback window) become the report type's periods: for a
     yearly type, the years they fall in, its window reaching at least YEARLY_LOOKBACK_MONTHS back.
     """
+    if request.repair is not None:
+        return [PlannedMonth(p, False, repair=True) for name, p in request.repair if name == report.name]
     if request.months is not None:
         return [PlannedMonth(p, request.force) for p in dict.fromkeys(report.period_of(m) for m in request.months)]
     first, last = max(report.period_of(start), report.first), report.period_of(current)

@@ -13,6 +13,8 @@ from archiver.reports import ReportType
 from archiver.sections import FORMAT_FINGERPRINT, curate_sections
 from archiver.store import ArchiveStore, MonthView
 
+GUESS_NOTES = 10  # the guesses a month's result and log line describe (all are counted)
+
 
 class EmptyReportRefused(RuntimeError):
     """A report without data rows would have replaced a month that holds rows."""
@@ -21,6 +23,12 @@ class EmptyReportRefused(RuntimeError):
 def fingerprint(report: ReportType) -> str:
     """The current curated format of a type (curated `columns` metadata): the canonical columns, or the JSON Lines layout."""
     return COLUMNS_FINGERPRINT if report.curated == "csv" else FORMAT_FINGERPRINT
+
+
+def curated_metadata(report: ReportType, curated: Curated, source_sha256: str) -> dict[str, str]:
+    """The curated object's metadata, however it was made (a fetch, a roll-forward, a repair): status and verify read it."""
+    rows, guesses = str(curated.rows), str(curated.guesses)
+    return {"sha256": curated.sha256, "columns": fingerprint(report), "rows": rows, "source-sha256": source_sha256, "guesses": guesses}
 
 
 def is_unchanged(view: MonthView, sha256: str, force: bool, current: str = COLUMNS_FINGERPRINT) -> bool:
@@ -55,7 +63,7 @@ def curate_file(report: ReportType, source: Path, target: Path, max_bytes: int |
         if report.curated == "csv":
             return curate(source, out, max_bytes)
         done = curate_sections(source, out, max_bytes)
-        return Curated(done.rows, done.size, done.sha256, ())
+        return Curated(done.rows, done.size, done.sha256, (), len(done.guesses), done.guesses[:GUESS_NOTES])
 
 
 def prepare(

@@ -23,6 +23,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "BytesArchived",
     "RowsArchived",
     "SchemaDrift",
+    "HeuristicGuesses",
     "MonthsIncomplete",
     "RunSucceeded",
     "RunFailed",
@@ -43,6 +44,8 @@ class MonthResult:
     sha256: str | None = None
     error: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    guesses: int | None = None  # archived: the doubtful decisions made reading a schema-free file (archiver/sections.py)
+    guess_notes: list[str] = field(default_factory=list)  # the first few of them, described
 
 
 class RunFailedError(RuntimeError):
@@ -65,18 +68,22 @@ def log_month(logger: Logger, result: MonthResult) -> None:
         logger.warning(f"{result.report} {result.month}: {result.status}; {result.error}", extra=fields)
     elif result.unknown_columns:
         logger.warning(f"{result.report} {result.month}: {result.status} with schema drift", extra=fields)
+    elif result.guesses:
+        logger.warning(f"{result.report} {result.month}: {result.status} with {result.guesses} heuristic guess(es)", extra=fields)
     else:
         logger.info(f"{result.report} {result.month}: {result.status}", extra=fields)
 
 
 def add_month_metrics(metrics: Metrics, result: MonthResult) -> None:
-    """Count one finished month by status, and its bytes, rows and drift."""
+    """Count one finished month by status, and its bytes, rows, drift and heuristic guesses."""
     metrics.add_metric(name=STATUS_METRICS[result.status], unit=MetricUnit.Count, value=1)
     if result.status == "archived":
         metrics.add_metric(name="BytesArchived", unit=MetricUnit.Bytes, value=result.bytes or 0)
         metrics.add_metric(name="RowsArchived", unit=MetricUnit.Count, value=result.rows or 0)
     if result.unknown_columns:
         metrics.add_metric(name="SchemaDrift", unit=MetricUnit.Count, value=len(result.unknown_columns))
+    if result.guesses:
+        metrics.add_metric(name="HeuristicGuesses", unit=MetricUnit.Count, value=result.guesses)
     if incomplete(result):
         metrics.add_metric(name="MonthsIncomplete", unit=MetricUnit.Count, value=1)
 
@@ -89,7 +96,7 @@ def add_report_dimension(metrics: Metrics, result: MonthResult) -> None:
 
 def add_run_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
     """A zero for every month metric (one data point each per run), and whether the run succeeded or failed."""
-    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "MonthsIncomplete"):
+    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "HeuristicGuesses", "MonthsIncomplete"):
         metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesArchived" else MetricUnit.Count, value=0)
     failed = any(r.status == "failed" or incomplete(r) for r in results)
     metrics.add_metric(name="RunFailed" if failed else "RunSucceeded", unit=MetricUnit.Count, value=1)

@@ -9,8 +9,16 @@ from typing import Literal
 from archiver.months import Month
 from archiver.periods import Period, Year
 
-# Columns of the schema-free JSON tables (every type but sales); template.yaml lists exactly these.
-JSON_COLUMNS: tuple[tuple[str, str], ...] = (("section", "string"), ("line", "bigint"), ("fields", "map<string,string>"))
+# Columns of the schema-free JSON tables (every type but sales); template.yaml lists exactly these. `cells` holds a
+# row's values in file order, whatever their keys in `fields` (not `values`: a reserved word in Athena's SQL).
+JSON_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("section", "string"),
+    ("line", "bigint"),
+    ("fields", "map<string,string>"),
+    ("cells", "array<string>"),
+)
+# The Glue SerDe of the JSON tables: Hive's, which keeps keys as written and fails a query on a malformed line.
+JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
 _PARTITION = re.compile(r"/year=(\d{4})/(?:month=(\d{2})/)?")
 
 
@@ -92,6 +100,10 @@ class ReportType:
     def unsupported_key(self, prefix: str) -> str:
         """The type's one `unsupported` marker: its LastModified is when the API last refused the type as unknown."""
         return f"{prefix}state/{self.name}/unsupported.json"
+
+    def columns_key(self, prefix: str) -> str:
+        """A schema-free type's column summary, the source of its typed views: `{prefix}state/{type}/columns.json`."""
+        return f"{prefix}state/{self.name}/columns.json"
 
     def quarantine_key(self, prefix: str, period: Period, sha256: str, served_name: str) -> str:
         """Where served bytes that could not be curated are kept."""

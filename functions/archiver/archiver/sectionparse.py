@@ -1,4 +1,4 @@
-"""Split CSV records into titled tables as a stream of Header and Row items (rules in archiver/sections.py)."""
+"""Split CSV records into titled tables as a stream of Header, Row and Guess items (rules in archiver/sections.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
+
+from archiver.rowkeys import data_like, keyed, row_fields
 
 NOTES = "notes"
 
@@ -21,34 +23,22 @@ class Header:
 
 @dataclass(frozen=True)
 class Row:
-    """One data row: the line its record starts on and its values by key."""
+    """One data row: the line its record starts on, its values by key and the record's values in order."""
 
     line: int
     fields: dict[str, str]
+    cells: list[str]
 
 
-def keyed(names: list[str]) -> tuple[str, ...]:
-    """Header names as keys: empty ones `(column N)`, repeats (case-insensitive) suffixed ` (2)`, ` (3)`, ..."""
-    keys: list[str] = []
-    seen: set[str] = set()
-    for number, name in enumerate(names, start=1):
-        base = name if name.strip() else f"(column {number})"
-        key, count = base, 1
-        while key.casefold() in seen:
-            count += 1
-            key = f"{base} ({count})"
-        seen.add(key.casefold())
-        keys.append(key)
-    return tuple(keys)
+@dataclass(frozen=True)
+class Guess:
+    """A doubtful decision of the splitter: the line of the record it concerns and what was decided."""
+
+    line: int
+    what: str
 
 
-def row_fields(names: list[str], keys: tuple[str, ...], record: list[str]) -> dict[str, str]:
-    """A record's values by key: missing trailing values empty, non-empty extra values under `(column N)`."""
-    fields = dict(zip(keys, record + [""] * (len(keys) - len(record)), strict=False))
-    if len(record) > len(keys):
-        wide = keyed(names + [""] * (len(record) - len(names)))
-        fields.update({wide[i]: record[i] for i in range(len(keys), len(record)) if record[i] != ""})
-    return fields
+Item = Header | Row | Guess
 
 
 def records(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
@@ -61,53 +51,103 @@ def records(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
 
 
 class _Splitter:
-    """The state between records: pending title lines, the current table, a notes block, a held title."""
+    """The state between records: title lines, the current (or last ended) table, a notes block, a held record."""
 
     def __init__(self) -> None:
         self.titles: list[str] = []
         self.names: list[str] | None = None  # the current table's header as served; None between tables
         self.keys: tuple[str, ...] = ()
+        self.ended: tuple[list[str], tuple[str, ...]] | None = None  # the table a blank record ended, no title since
         self.notes = False
-        self.held: tuple[int, str] | None = None  # a one-field record inside rows: a title if a record follows
+        self.held: tuple[str, int, list[str]] | None = None  # a record whose meaning the next record decides
 
-    def title(self, line: int, value: str) -> Iterator[Header]:
+    def title(self, line: int, value: str) -> Iterator[Item]:
         """A title line between tables; `Notes` starts a notes block."""
-        self.names, self.titles = None, [*self.titles, value.strip()]
+        self.names, self.ended, self.titles = None, None, [*self.titles, value.strip()]
         if value.strip().casefold() == NOTES:
             self.notes, self.titles = True, []
             yield Header(value.strip(), ("Note",), line)
 
-    def feed(self, line: int, record: list[str]) -> Iterator[Header | Row]:
-        """The items one record completes."""
+    def header(self, line: int, record: list[str]) -> Iterator[Item]:
+        """A table starts with this header record."""
+        self.names, self.keys, self.ended, self.notes = record, keyed(record), None, False
+        yield Header(self.titles[-1] if self.titles else None, self.keys, line)
+
+    def row(self, line: int, record: list[str]) -> Iterator[Item]:
+        """A data row of the current table (a wide row's extras keyed by position is a guess)."""
+        names = self.names or []
+        if len(record) > len(names) and any(v.strip() for v in record[len(names) :]):
+            yield Guess(line, f"row wider than its header ({len(record)} fields, {len(names)} names): extras keyed by position")
+        yield Row(line, row_fields(names, self.keys, record), record)
+
+    def note(self, line: int, record: list[str]) -> Row:
+        """A row of a notes block: its non-empty values under `Note`, `Note (2)`, ..."""
         filled = [v for v in record if v.strip()]
+        return Row(line, dict(zip(keyed(["Note"] * len(filled)), filled, strict=True)), record)
+
+    def settle(self, line: int, record: list[str]) -> Iterator[Item]:
+        """Decide the held record given the record after it (an empty `record`: a blank record or the end)."""
+        assert self.held is not None
+        kind, at, value = self.held
+        self.held = None
+        filled = [v for v in record if v.strip()]
+        headerish = len(filled) >= 3 and not data_like(filled)
+        if kind == "header" and headerish:
+            what = f"two-field line {', '.join(value)!r} taken as a preamble line"
+            yield Guess(at, f"{what}, not the header of the {len(filled)}-field record after it")
+            yield from self.title(at, ", ".join(value))
+        elif kind == "header":
+            yield from self.header(at, value)
+        elif kind == "note" and headerish:
+            yield Guess(at, f"notes block ends without a blank line: {value[0]!r} taken as the title of the table after it")
+            self.notes = False
+            yield from self.title(at, value[0])
+        elif kind == "note":
+            yield self.note(at, value)
+        elif filled and not (len(filled) >= 2 and data_like(filled)):
+            yield Guess(at, f"one-field record {value[0]!r} inside a table taken as the title of a new table")
+            self.titles = []
+            yield from self.title(at, value[0])
+        else:
+            yield Guess(at, f"one-field record {value[0]!r} inside a table kept as a (narrow) data row")
+            yield from self.row(at, value)
+
+    def feed(self, line: int, record: list[str]) -> Iterator[Item]:
+        """The items one record completes."""
         if self.held is not None:
-            held, self.held = self.held, None
-            if filled:  # a title, then this record (a header or another title) starts a new table
-                self.titles = []
-                yield from self.title(*held)
-            else:
-                yield Row(held[0], row_fields(self.names or [], self.keys, [held[1]]))
+            yield from self.settle(line, record)
+        filled = [v for v in record if v.strip()]
         if not filled:  # a blank record ends a table or a notes block
-            if self.names is not None or self.notes:
-                self.names, self.titles, self.notes = None, [], False
+            if self.names is not None:
+                self.ended = (self.names, self.keys)
+            self.names, self.titles, self.notes = None, [], False
+        elif self.notes and len(record) == 1:
+            self.held = ("note", line, record)
+        elif self.notes and len(filled) >= 3 and not data_like(filled):
+            yield Guess(line, "notes block ends without a blank line: this record taken as a table's header")
+            yield from self.header(line, record)
         elif self.notes:
-            yield Row(line, dict(zip(keyed(["Note"] * len(filled)), filled, strict=True)))
+            yield self.note(line, record)
         elif self.names is None and len(filled) == 1:
             yield from self.title(line, filled[0])
+        elif self.names is None and self.ended and len(record) == len(self.ended[0]) and data_like(filled):
+            yield Guess(line, "blank record inside a table: the data row after it continues the table")
+            (self.names, self.keys), self.ended = self.ended, None
+            yield from self.row(line, record)
+        elif self.names is None and len(record) == 2:
+            self.held = ("header", line, record)
         elif self.names is None:
-            self.names, self.keys = record, keyed(record)
-            yield Header(self.titles[-1] if self.titles else None, self.keys, line)
+            yield from self.header(line, record)
         elif len(record) == 1 and len(self.names) >= 2:
-            self.held = (line, record[0])
+            self.held = ("row", line, record)
         else:
-            yield Row(line, row_fields(self.names, self.keys, record))
+            yield from self.row(line, record)
 
 
-def items(text: IO[str]) -> Iterator[Header | Row]:
-    """Headers and rows of every table in the text, in file order."""
+def items(text: IO[str]) -> Iterator[Item]:
+    """Headers, rows and guesses of every table in the text, in file order."""
     splitter = _Splitter()
     for line, record in records(text):
         yield from splitter.feed(line, record)
     if splitter.held is not None:
-        line, value = splitter.held
-        yield Row(line, row_fields(splitter.names or [], splitter.keys, [value]))
+        yield from splitter.settle(0, [])

@@ -15,6 +15,14 @@ Rules (README "Report types" repeats them for readers of the tables):
   no blank line before it); followed by a blank record or the end, it is a (narrow) data row.
 - A block whose first title is `Notes` holds notes: each record is a row of section `Notes` with
   its values under `Note`, `Note (2)`, ...
+- Doubtful decisions are guesses, each counted and described (`Sectioned.guesses`): a blank record
+  followed, with no title line, by a record as wide as the table before it holding a number, amount
+  or date (the table goes on); a two-field first record followed by one of three or more non-empty
+  fields (a preamble line such as `Report Period,2024-01`: a title line, not the header); a
+  one-field record inside rows (a title, or a narrow data row when a record holding a number,
+  amount or date or nothing follows); a notes block ended by a one-field title and a header of
+  three or more names, or by such a header alone, with no blank line before; a row wider than its
+  header. Whatever the keying, every data row also keeps its record's values in order (`cells`).
 - Section: null when the file has one table; otherwise the table's last title line (null if none).
 - Keys are the header names as served. An empty name becomes `(column N)` (N 1-based); a repeated
   name (compared case-insensitively) gets ` (2)`, ` (3)`, ... A row narrower than its header has
@@ -39,10 +47,11 @@ from typing import BinaryIO
 from archiver.decode import open_text
 from archiver.errors import ReportFormatError
 from archiver.hashing import HashingWriter
-from archiver.sectionparse import Header, Row, items
+from archiver.reports import JSON_COLUMNS
+from archiver.sectionparse import Guess, Header, Item, items
 
 # Changes whenever the JSON Lines layout changes, so older curated files get rewritten (curated `columns` metadata).
-FORMAT_FINGERPRINT = hashlib.sha256(b"section,line,fields;jsonl;v1").hexdigest()[:16]
+FORMAT_FINGERPRINT = hashlib.sha256(f"{','.join(n for n, _ in JSON_COLUMNS)};jsonl;v2".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,11 @@ class Sectioned:
     size: int
     sha256: str
     sections: tuple[Section, ...]
+    guesses: tuple[str, ...] = ()  # each doubtful decision: `line N: what was decided`
 
 
 @contextmanager
-def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Header | Row]]:
+def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Item]]:
     """The headers and rows of the decompressed, decoded file (archiver.decode); failures as ReportFormatError."""
     try:
         with open_text(source, max_bytes, allow_plain=True) as text:
@@ -76,20 +86,24 @@ def _items(source: Path, max_bytes: int | None) -> Iterator[Iterator[Header | Ro
 
 
 def curate_sections(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Sectioned:
-    """Write the rows of `source` as gzip JSON Lines `{"section", "line", "fields"}` into `target`."""
+    """Write the rows of `source` as gzip JSON Lines `{"section", "line", "fields", "cells"}` into `target`."""
     with _items(source, max_bytes) as found:  # first pass: is there more than one table?
         tables = sum(isinstance(item, Header) for item in found)
     if tables == 0:
         raise ReportFormatError("report holds no table: no header row of two or more names")
     sink = HashingWriter(target)
     sections: list[Section] = []
+    guesses: list[str] = []
     with _items(source, max_bytes) as found, gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
         for item in found:
             if isinstance(item, Header):
                 name = item.title if tables > 1 else None
                 sections.append(Section(name, item.keys, item.line, 0))
                 continue
-            record = {"section": name, "line": item.line, "fields": item.fields}
+            if isinstance(item, Guess):
+                guesses.append(f"line {item.line}: {item.what}")
+                continue
+            record = {"section": name, "line": item.line, "fields": item.fields, "cells": item.cells}
             packed.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
             sections[-1] = replace(sections[-1], rows=sections[-1].rows + 1)
-    return Sectioned(sum(s.rows for s in sections), sink.size, sink.digest.hexdigest(), tuple(sections))
+    return Sectioned(sum(s.rows for s in sections), sink.size, sink.digest.hexdigest(), tuple(sections), tuple(guesses))

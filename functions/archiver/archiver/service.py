@@ -14,13 +14,14 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
 from archiver.months import Month
-from archiver.parts import Part, prepare_part, settle
+from archiver.parts import Part, mend, prepare_part, settle
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.transaction import Superseded
+from archiver.typedupkeep import TypedViewsError, keep_typed_views
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -87,8 +88,9 @@ def invoke(
     """Run one invocation, one report type after another (sales first), passing each result to `on_result` as it ends.
 
     Bad input raises before any write. Every type's pending transactions are settled before a Glue table, the secret
-    or the token can stop the run. A type whose set-up fails (its Glue table missing, say) is then left out and the
-    run raises at the end, after the other types ran; when no type can run, its error is raised once they are settled.
+    or the token can stop the run; a repair event's pairs that hold a trusted raw object are then put right from it. A
+    type whose set-up fails (its Glue table missing, say) is then left out and the run raises at the end, after the other
+    types ran; when no type can run, its error is raised once they are settled.
     """
     settings = Settings.from_env(env)
     now = now or datetime.now(UTC)
@@ -117,9 +119,13 @@ def invoke(
         part, settled, superseded = settle(part, settings.max_decompressed_bytes, on_result)
         results += settled
         if part.broken is None:
+            part, repaired = mend(part, superseded, settings.max_decompressed_bytes, time_left, SAFETY_MARGIN_SECONDS, on_result)
+            results += repaired  # a repair event's periods that hold a raw object: no request to Amazon
             ready.append((part, superseded))
     if not ready:
         raise broken[0][1]
+    if request.repair is not None and not any(part.planned for part, _ in ready):
+        return ended(results, broken, [part for part, _ in ready], clients.glue, settings)  # nothing left to fetch: no secret, no token
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
     appstore = AppstoreClient(credentials, settings.token_url, settings.report_url, settings.scope, session=session, deadline=deadline)
@@ -140,6 +146,18 @@ def invoke(
             now=now,
         )
         results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+    return ended(results, broken, [part for part, _ in ready], clients.glue, settings)
+
+
+def ended(
+    results: list[MonthResult], broken: list[tuple[ReportType, Exception]], ran: list[Part], glue: GlueClient, settings: Settings
+) -> list[MonthResult]:
+    """Bring the typed views of the types that ran up to date; the run's results, or RunFailedError naming each type that could not run."""
+    for part in ran:
+        try:  # a schema-free type's typed views take in the keys and values of what the run archived
+            keep_typed_views(part.store, glue, settings.glue_database, settings.glue_table)
+        except TypedViewsError as exc:
+            broken.append((part.store.report, exc))
     if broken:
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
         raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]

@@ -44,7 +44,7 @@ class MonthWrite:
     raw_sha256: str
     curated_key: str
     curated_path: Path
-    curated_metadata: dict[str, str]  # sha256, columns, rows, source-sha256
+    curated_metadata: dict[str, str]  # prepare.curated_metadata: sha256, columns, rows, source-sha256, guesses
 
 
 def commit(
