@@ -49,7 +49,8 @@ class Layout:
         self.curated = re.compile(rf"{p}({types})/{period}[^/]+")  # the exact name is checked by `curated_key`
         self.marker = re.compile(rf"{p}state/({types})/(not_found|deferred|pending)/(\d{{4}})(?:-(\d{{2}}))?\.json")
         self.quarantine = re.compile(rf"{p}quarantine/({types})/{period}[0-9a-f]{{64}}-[^/]+")
-        self.other_state = re.compile(rf"{p}state/(?:lease\.json|(?:{types})/unsupported\.json)")  # the archive lease
+        # the archive lease, a type's unsupported marker and its typed views' column summary
+        self.other_state = re.compile(rf"{p}state/(?:lease\.json|(?:{types})/(?:unsupported|columns)\.json)")
 
     def slot_of(self, key: str) -> tuple[str, Slot] | None:
         """("raw"|"curated"|marker kind, slot) of a raw object, a curated object or a state marker."""

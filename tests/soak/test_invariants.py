@@ -47,9 +47,8 @@ def test_the_layout_knows_every_report_type_and_its_period() -> None:
     assert LAYOUT.slot_of("appstore/state/subscription/pending/2026-11.json") == ("pending", Slot("subscription", "2026-11"))
     assert LAYOUT.slot_of("appstore/raw/earnings_yearly/year=2026/month=11/earnings_2026.zip") is None  # yearly: no month
     assert LAYOUT.slot_of("appstore/earnings/year=2026/month=11/earnings_2026_11.csv.gz") is None  # JSON Lines, not CSV
-    assert _archive([_obj("appstore/state/lease.json", b"{}"), _obj("appstore/earnings/x.json", b"")]).stray() == [
-        "appstore/earnings/x.json"
-    ]
+    kept = [_obj("appstore/state/lease.json", b"{}"), _obj("appstore/state/earnings/columns.json", b"{}")]
+    assert _archive([*kept, _obj("appstore/earnings/x.json", b"")]).stray() == ["appstore/earnings/x.json"]
 
 
 def test_the_invariants_apply_to_a_schema_free_type() -> None:
