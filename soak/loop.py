@@ -15,18 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from archiver.months import Month
-from infra.local.emulator.faults import FAULTS
-from infra.local.emulator.others import other_key
-from infra.local.emulator.served import Served
 from infra.local.faultproxy import FaultProxy
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
 from soak.awsfaults import AwsFaults
+from soak.between import Between
 from soak.coverage import note
 from soak.draw import FINAL_BUDGET, SAFETY_MARGIN, STOPPED_BY, Draw, RunPlan
 from soak.host import FunctionHost, Start, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
-from soak.layout import MONTHLY, SUFFIX, Layout, Slot
-from soak.lifecycle import expire_lease, expire_noncurrent
+from soak.layout import MONTHLY, Layout, Slot
 from soak.observe import Archive, observe, partitions
 
 PREFIX = "appstore/"
@@ -95,87 +92,12 @@ class Soak:
         self.faults.kill = self.host.kill_running
         self.scratch = tempfile.TemporaryDirectory(prefix="soak-")
         self.totals = Totals()
+        self.between = Between(seed, self.stack, self.draw, self.layout, self.totals.faults, self.totals.exercised)
         self.seen: set[Violation] = set()
 
     def archive(self) -> Archive:
         """The archive now, read from moto directly."""
         return observe(self.stack.clients.s3, self.stack.clients.glue, self.layout, DATABASE, TABLE)
-
-    def served(self) -> dict[Slot, list[Served]]:
-        """Every version the emulator served, by report type and period."""
-        by_slot: dict[Slot, list[Served]] = {}
-        for version in self.stack.emulator.served.versions():
-            by_slot.setdefault(Slot(version.report, version.month), []).append(version)
-        return by_slot
-
-    def has_report(self, at: Slot) -> bool:
-        """Whether Amazon (the emulator) has a report for the slot now."""
-        year, _, month = at.period.partition("-")
-        if at.report == "sales":
-            return self.stack.emulator.has_report(int(year), int(month))
-        return other_key(self.stack.emulator, at.report, int(year), int(month) if month else None) is not None
-
-    def _apply(self, plan: RunPlan) -> bool:
-        """Change Amazon's reports and the catalog as drawn, and queue the Appstore faults; whether the catalog changed."""
-        emu, catalog = self.stack.emulator, False
-        for kind, month in plan.changes:
-            if kind == "restate":
-                emu.restate(month.year, month.month)
-            elif kind in ("unregister", "relocate"):  # the partition of one type, drawn for the month
-                report = random.Random(f"{self.seed}/{plan.number}/{month}/partition").choice(list(MONTHLY))
-                catalog |= self._move_partition(kind, Slot(report, str(month) if MONTHLY[report] else f"{month.year:04d}"))
-            else:
-                wanted = self.draw.reports[month]
-                emu.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
-        emu.expired_token_status = plan.expired_status
-        for endpoint, fault, times, options in plan.appstore:
-            emu.inject(endpoint, fault, times, **options)
-            self.totals.faults[f"appstore:{endpoint}:{fault}"] += times
-        if plan.expire_after is not None:
-            self._expire(plan.expire_after)
-        if plan.lease_expires and expire_lease(self.stack.clients.s3, BUCKET, PREFIX, datetime.now(UTC)):
-            self.totals.exercised["a killed run's lease expired between runs"] += 1
-        return catalog
-
-    def _expire(self, age: float) -> None:
-        """Lifecycle expiry of the versions noncurrent for `age` seconds, counting those of pending transactions' slots."""
-        pending = self.archive().markers("pending")
-        found = self.layout.slot_of
-        deleted, relied_on = expire_noncurrent(
-            self.stack.clients.s3, BUCKET, PREFIX, age, datetime.now(UTC), lambda key: (found(key) or ("", None))[1] in pending
-        )
-        self.totals.exercised["lifecycle expiry between runs"] += 1
-        self.totals.exercised["lifecycle expiry: noncurrent versions deleted"] += deleted
-        self.totals.exercised["lifecycle expiry: versions deleted of a slot with a pending transaction"] += relied_on
-
-    def _move_partition(self, kind: str, at: Slot) -> bool:
-        """Delete the slot's partition, or point it at another period's prefix, if it has one; whether it had."""
-        glue, values, table = self.stack.clients.glue, at.period.split("-"), TABLE + SUFFIX[at.report]
-        try:
-            current = glue.get_partition(DatabaseName=DATABASE, TableName=table, PartitionValues=values)["Partition"]
-        except glue.exceptions.EntityNotFoundException:
-            return False
-        if kind == "unregister":
-            glue.delete_partition(DatabaseName=DATABASE, TableName=table, PartitionValues=values)
-        else:
-            descriptor: Any = {**current["StorageDescriptor"], "Location": self.layout.location(at.earlier())}
-            glue.update_partition(
-                DatabaseName=DATABASE,
-                TableName=table,
-                PartitionValueList=values,
-                PartitionInput={"Values": values, "StorageDescriptor": descriptor},
-            )
-        self.totals.exercised[f"partitions {'deleted' if kind == 'unregister' else 'moved elsewhere'} between runs"] += 1
-        return True
-
-    def _drain(self) -> int:
-        """Remove the Appstore faults no request consumed, uncounting them; return how many were consumed."""
-        leftover = 0
-        for endpoint in FAULTS:
-            while (fault := self.stack.emulator.take_fault(endpoint)) is not None:
-                self.totals.faults[f"appstore:{endpoint}:{fault.name}"] -= 1
-                leftover += 1
-        return leftover
 
     def one(self, plan: RunPlan) -> tuple[Archive, list[Outcome]]:
         """Run the handler as drawn (its changes applied; with an overlap, two at once); the archive after, what each did."""
@@ -199,7 +121,7 @@ class Soak:
         for operation, n in self.faults.refused.items():
             self.totals.exercised[f"committed, answer lost, retries refused with a 4xx: {operation}"] += n
         outcomes = [read_output(start.out, end) for start, end in zip(starts, ended, strict=True)]
-        faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
+        faults = sum(aws.values()) + queued - self.between.drain() + (1 if plan.expire_token_at else 0)
         for outcome, end in zip(outcomes, ended, strict=True):  # the proxy cannot tell whose calls it faulted: both count all
             outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
             outcome.faults = faults
@@ -220,10 +142,10 @@ class Soak:
             if time.monotonic() - started > minutes * 60 or (max_violations and len(totals.violations) >= max_violations):
                 break
             plan = self.draw.run(number, after_kill)
-            if self._apply(plan):  # a partition the run must repair: "before" is the catalog as the run finds it
+            if self.between.apply(plan):  # a partition the run must repair: "before" is the catalog as the run finds it
                 before = replace(before, partitions=partitions(self.stack.clients.glue, DATABASE, TABLE))
             after, (outcome, *other) = self.one(plan)
-            self._record(number, check_run(before, after, outcome, self.served(), after_kill, *other))
+            self._record(number, check_run(before, after, outcome, self.between.served(), after_kill, *other))
             for run in (outcome, *other):
                 note(totals.exercised, run, after, after_kill)
                 totals.exercised["runs ended busy (the archive lease held)"] += run.busy()
@@ -250,9 +172,9 @@ class Soak:
                 break
             totals.exercised["final clean run busy, run again"] += 1
             after, (outcome,) = self.one(final)
-        has_report = {at: self.has_report(at) for at in self.slots}
-        self._record(final.number, check_run(before, after, outcome, self.served(), after_kill))
-        self._record(final.number, check_final(after, outcome, self.served(), has_report))
+        has_report = {at: self.between.has_report(at) for at in self.slots}
+        self._record(final.number, check_run(before, after, outcome, self.between.served(), after_kill))
+        self._record(final.number, check_final(after, outcome, self.between.served(), has_report))
         totals.exercised["final clean run checked (invariant 8)"] += 1
         totals.calls = Counter(self.faults.seen)
         totals.seconds = time.monotonic() - started
