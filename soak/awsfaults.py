@@ -10,6 +10,11 @@ from collections.abc import Callable
 from infra.local.faultproxy import RESET, UNACKED, Call, Decision, glue_error, s3_error
 from soak.draw import UPLOADS, AwsPlan
 
+# How S3 refuses the retry of a write whose first attempt committed: the retry timed out again (RequestTimeout,
+# which the SDK retries: every attempt left is refused), or the multipart upload is already complete.
+REFUSALS = {"s3.CompleteMultipartUpload": (404, "NoSuchUpload", 1)}
+REQUEST_TIMEOUT = (400, "RequestTimeout", 2)  # AWS_MAX_ATTEMPTS 3: the two retries
+
 
 def error_for(call: Call, kind: str) -> Decision:
     """The fault of `kind` as this call's service would show it."""
@@ -30,12 +35,16 @@ class AwsFaults:
         self._plan: AwsPlan | None = None
         self._rng = random.Random(0)
         self._calls: Counter[str] = Counter()
+        self._refusing: dict[tuple[str, str], int] = {}  # (operation, path) -> retries still to refuse
+        self._refusable = 0  # calls so far that the plan's refused write could be
+        self.refused: Counter[str] = Counter()  # operations committed, unacknowledged and refused on retry, this run
         self.seen: Counter[str] = Counter()  # every call of the soak by operation (armed or not), to show what was exercised
 
     def arm(self, plan: AwsPlan, rng: random.Random) -> None:
         """Apply `plan` to the calls from now on, counting the n-th call of each operation from one."""
         with self._lock:
             self._plan, self._rng, self._calls, self.killed_on = plan, rng, Counter(), None
+            self._refusing, self._refusable, self.refused = {}, 0, Counter()
 
     def disarm(self) -> None:
         """Forward every call."""
@@ -54,6 +63,10 @@ class AwsFaults:
             self._calls[call.operation] += 1
             nth = self._calls[call.operation]
             kind: str | None = None
+            if self._refusing.get((call.operation, call.path)):  # a retry of the write that committed unacknowledged
+                self._refusing[(call.operation, call.path)] -= 1
+                status, code, _ = REFUSALS.get(call.operation, REQUEST_TIMEOUT)
+                return s3_error(status, code)
             if plan.kill_on and self.killed_on is None and self._kill_point(call, plan.kill_on):
                 self.killed_on = (call.operation, UNACKED if plan.kill_on[2] == "after" else RESET)
                 self.kill()  # the run's process ends here; "after": the call still reaches S3, its answer never returns
@@ -67,7 +80,21 @@ class AwsFaults:
                     kind = targeted
             if kind is None and plan.rate and self._rng.random() < plan.rate:
                 kind = self._rng.choices(("500", "SlowDown", RESET, UNACKED), (0.3, 0.2, 0.25, 0.25))[0]
+            if kind is None and plan.refused and self._refuse(call, plan.refused):
+                return UNACKED
         return None if kind is None else error_for(call, kind)
+
+    def _refuse(self, call: Call, refused: tuple[str, int, str]) -> bool:
+        """Whether this is the drawn write to commit unacknowledged, its retries then refused (under the lock)."""
+        operation, number, part = refused
+        if call.operation != operation or part not in call.path:
+            return False
+        self._refusable += 1
+        if self._refusable != number:
+            return False
+        self._refusing[(call.operation, call.path)] = REFUSALS.get(call.operation, REQUEST_TIMEOUT)[2]
+        self.refused[call.operation] += 1
+        return True
 
     def _kill_point(self, call: Call, point: tuple[str, str, str]) -> bool:
         """Whether the call is the drawn kill point: its operation, on a key under the prefix + the point's key."""

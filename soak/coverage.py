@@ -16,20 +16,20 @@ def killed_transactions(after: Archive) -> list[str]:
     """How far each month transaction left pending by a killed run got: which of its two uploads are in place."""
     found = []
     for month in sorted(after.markers("pending")):
-        marker = after.objects.get(f"{after.layout.prefix}state/sales/pending/{month}.json")
+        marker = after.objects.get(after.layout.marker_key(month, "pending"))
         try:
             txn = json.loads(marker.body).get("txn") if marker else None
         except ValueError:
             txn = None
-        curated = after.curated(month)
+        curated, kind = after.curated(month), "" if month.report == "sales" else " (schema-free type)"
         curated_ours = curated is not None and txn is not None and curated.metadata.get("txn") == txn
         raw_ours = any(txn is not None and raw.metadata.get("txn") == txn for raw in after.raw(month))
         if raw_ours:
-            found.append("killed after the raw upload (committed)")
+            found.append(f"killed after the raw upload (committed){kind}")
         elif curated_ours:
-            found.append("killed between the curated and the raw upload")
+            found.append(f"killed between the curated and the raw upload{kind}")
         else:
-            found.append("killed before the curated upload was in place")
+            found.append(f"killed before the curated upload was in place{kind}")
     return found
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from archiver.months import Month
 from archiver.retry import RETRIES
+from soak import hazards
+from soak.hazards import Overlap
 
+# The run's time scale: seconds, not Lambda's minutes. A run's budget (the Lambda time left when it starts) is short,
+# and so is the margin under which it starts no month, so that a killed run's archive lease (the time left plus a
+# margin, see soak.child) expires seconds later and does not stall the soak; a short budget is drawn just above it.
+SAFETY_MARGIN, BUDGET, FINAL_BUDGET = 2.0, 15.0, 120.0
 SMALL_ROWS, LARGE_ROWS = (20, 400), (3000, 4500)  # large reports cross the soak's multipart threshold
 S3_OPERATIONS = (
     "GetObject",
@@ -79,6 +85,7 @@ class AwsPlan:
     persistent: tuple[str, str] | None = None  # (operation or "s3.uploads", kind)
     persistent_key: str = ""  # the persistent fault hits only keys containing this, e.g. "/raw/": between the two uploads
     kill_on: tuple[str, str, str] | None = None  # one of KILL_POINTS: the run is killed as it sends that call
+    refused: tuple[str, int, str] | None = None  # (operation, n-th call on keys containing the part, part): see soak.hazards
 
 
 @dataclass(frozen=True)
@@ -92,10 +99,13 @@ class RunPlan:
     expire_token_at: float | None = None  # seconds into the run
     expired_status: int = 403
     aws: AwsPlan = field(default_factory=AwsPlan)
-    budget: float = 900.0
+    budget: float = BUDGET
     kill_at: float | None = None
     clean: bool = False
     stop: str = ""  # after a kill: what stops the run before its months ("glue table" or "token")
+    expire_after: float | None = None  # before the run, lifecycle expiry of versions noncurrent this many seconds
+    lease_expires: bool = False  # before the run, a killed run's archive lease expires (time passes)
+    overlap: Overlap | None = None  # a second invocation started with this one
 
 
 class Draw:
@@ -108,7 +118,20 @@ class Draw:
         self.reports[start.choice(months[:-1])].empty = True  # a month that appears late
 
     def run(self, number: int, after_kill: bool) -> RunPlan:
-        """Draw run `number` and apply its changes to the reports model."""
+        """Draw run `number` and apply its changes to the reports model, with its hazards (soak.hazards)."""
+        plan = self._run(number, after_kill)
+        if self.harsh:
+            return plan
+        drawn = hazards.draw(self.seed, number, after_kill, plan.clean, plan.event)
+        return replace(
+            plan,
+            aws=replace(plan.aws, refused=drawn.refused),
+            expire_after=drawn.expire_after,
+            lease_expires=drawn.lease_expires,
+            overlap=drawn.overlap,
+        )
+
+    def _run(self, number: int, after_kill: bool) -> RunPlan:
         rng = random.Random(f"{self.seed}/{number}")
         changes = self._changes(rng)
         if self.harsh:  # every run restates a month and fails every raw upload: each change needs a rollback
@@ -131,7 +154,7 @@ class Draw:
             expire_token_at=expire,
             expired_status=rng.choice((401, 403)),
             aws=self._aws(rng, self._focus(rng, changes, after_kill)),
-            budget=120.0 + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else 900.0,
+            budget=SAFETY_MARGIN + rng.uniform(0.3, 3.0) if rng.random() < 0.15 else BUDGET,
             kill_at=rng.uniform(0.05, 2.5) if rng.random() < 0.12 else None,
         )
         if plan.kill_at is None and rng.random() < 0.1:  # a kill at one of the transaction's stages

@@ -21,11 +21,22 @@ HANG_SECONDS = 240.0  # a run still going after this is killed and reported as h
 
 
 @dataclass(frozen=True)
+class Start:
+    """One invocation to run: its event, time budget (the Lambda time left at its start), output file, and drawn kill."""
+
+    event: dict[str, Any]
+    budget: float
+    out: Path
+    kill_at: float | None = None
+
+
+@dataclass(frozen=True)
 class Ended:
     """How a run's process ended."""
 
-    killed: bool  # ended by SIGKILL (drawn, or the hang watchdog)
+    killed: bool  # ended by SIGKILL (drawn, at the time limit, or the hang watchdog)
     hung: bool
+    timed_out: bool = False  # killed at its budget's end, as Lambda ends a run at its timeout
 
 
 class FunctionHost:
@@ -42,10 +53,10 @@ class FunctionHost:
         )
         if self._read().get("ready") is not True:
             raise RuntimeError("soak.child did not start")
-        self.running: int | None = None  # the pid of the run in progress
+        self.running: int | None = None  # the pid of the (first) run in progress
 
     def kill_running(self) -> None:
-        """SIGKILL the run in progress, by its pid (called by the AWS fault decisions at a drawn kill point)."""
+        """SIGKILL the (first) run in progress, by its pid (called by the AWS fault decisions at a drawn kill point)."""
         pid = self.running
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -59,34 +70,37 @@ class FunctionHost:
         doc: dict[str, Any] = json.loads(line)
         return doc
 
-    def invoke(self, event: dict[str, Any], budget: float, out: Path, kill_at: float | None, on_start: Callable[[], None]) -> Ended:
-        """Run the handler once in a new process; SIGKILL it `kill_at` seconds after it started, when drawn."""
+    def invoke(self, runs: list[Start], on_start: Callable[[], None]) -> list[Ended]:
+        """Start the runs together, each in a new process; SIGKILL each `kill_at` seconds after it started, when drawn, and at
+        the end of its budget (Lambda's timeout: a run of the soak's short budgets must not outlive its archive lease)."""
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"event": event, "budget": budget, "out": str(out)}) + "\n")
+        specs = [{"event": r.event, "budget": r.budget, "out": str(r.out)} for r in runs]
+        self.process.stdin.write(json.dumps({"runs": specs}) + "\n")
         self.process.stdin.flush()
-        pid = int(self._read()["pid"])
-        self.running = pid
-        hung = threading.Event()
+        pids = [int(pid) for pid in self._read()["pids"]]
+        self.running = pids[0]
+        hung, timed_out = [threading.Event() for _ in pids], [threading.Event() for _ in pids]
 
-        def kill(why_hung: bool = False) -> None:
-            if why_hung:
-                hung.set()
+        def kill(index: int, why: threading.Event | None = None) -> None:
+            if why is not None:
+                why.set()
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pids[index], signal.SIGKILL)
 
-        timers = [threading.Timer(HANG_SECONDS, kill, kwargs={"why_hung": True})]
-        if kill_at is not None:
-            timers.append(threading.Timer(kill_at, kill))
+        timers = [threading.Timer(HANG_SECONDS, kill, args=(i, hung[i])) for i in range(len(pids))]
+        timers += [threading.Timer(r.budget, kill, args=(i, timed_out[i])) for i, r in enumerate(runs)]
+        timers += [threading.Timer(r.kill_at, kill, args=(i,)) for i, r in enumerate(runs) if r.kill_at is not None]
         for timer in timers:
             timer.start()
         on_start()
         try:
-            status = int(self._read()["status"])
+            statuses = [int(status) for status in self._read()["statuses"]]
         finally:
             self.running = None
             for timer in timers:
                 timer.cancel()
-        return Ended(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, hung.is_set())
+        killed = [os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in statuses]
+        return [Ended(k, h.is_set(), k and t.is_set()) for k, h, t in zip(killed, hung, timed_out, strict=True)]
 
     def close(self) -> None:
         """End the host: close its stdin, then wait (terminate by pid if it does not end)."""
@@ -106,7 +120,7 @@ def read_output(out: Path, ended: Ended) -> Outcome:
     for line in text.splitlines():
         if line.startswith("SOAK-RESULT "):
             result = json.loads(line[len("SOAK-RESULT ") :])
-            outcome.returned, outcome.error = bool(result["returned"]), result["error"]
+            outcome.returned, outcome.error, outcome.status = bool(result["returned"]), result["error"], result.get("status")
             continue
         try:
             doc = json.loads(line)

@@ -15,20 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from archiver.months import Month
-from infra.local.emulator.faults import FAULTS
-from infra.local.emulator.served import Served
 from infra.local.faultproxy import FaultProxy
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
 from soak.awsfaults import AwsFaults
+from soak.between import Between
 from soak.coverage import note
-from soak.draw import STOPPED_BY, Draw, RunPlan
-from soak.host import FunctionHost, read_output
+from soak.draw import FINAL_BUDGET, SAFETY_MARGIN, STOPPED_BY, Draw, RunPlan
+from soak.host import FunctionHost, Start, read_output
 from soak.invariants import Outcome, Violation, check_final, check_run
-from soak.observe import Archive, Layout, observe, partitions
+from soak.layout import MONTHLY, Layout, Slot
+from soak.observe import Archive, observe, partitions
 
 PREFIX = "appstore/"
 MONTHS_BACK = 4  # START_MONTH: the current month and the four before it
 MULTIPART_THRESHOLD = 64 * 1024
+FINAL_RETRIES = 10
+LEASE_WAIT = 4  # whole seconds; how long a run waits for another's archive lease: an overlapping run often outwaits the first
 
 
 @dataclass
@@ -47,6 +49,14 @@ class Totals:
     seconds: float = 0.0
 
 
+def overlap_outcome(first: Outcome, second: Outcome) -> str:
+    """How two overlapping runs ended, for the summary: a kill, one or both busy, or both ran."""
+    if first.killed or second.killed:
+        return "a kill"
+    busy = first.busy() + second.busy()
+    return {0: "both ran", 1: "one busy"}.get(busy, "both busy")
+
+
 class Soak:
     """One soak: `run()` draws and checks runs until the count or the time is used up, then a final clean run."""
 
@@ -55,7 +65,10 @@ class Soak:
         self.current = Month.of(datetime.now(UTC))
         self.months = list(self.current.shift(-MONTHS_BACK).through(self.current))
         self.moto = MotoServer().start()
-        self.stack = LocalStack(self.moto.url, prefix=PREFIX, reports="sales")  # the soak checks the sales invariants
+        self.stack = LocalStack(self.moto.url, prefix=PREFIX)  # every report type (the template's REPORTS)
+        years = sorted({m.year for m in self.months})
+        self.slots = [Slot(r, str(m)) for r in MONTHLY if MONTHLY[r] for m in self.months]
+        self.slots += [Slot(r, f"{y:04d}") for r in MONTHLY if not MONTHLY[r] for y in years]
         self.faults = AwsFaults(BUCKET, PREFIX)
         self.proxy = FaultProxy(self.moto.url, self.faults).__enter__()
         self.layout = Layout(BUCKET, PREFIX)
@@ -71,78 +84,31 @@ class Soak:
             "AWS_MAX_ATTEMPTS": "3",  # fewer SDK attempts than the default, to keep runs short; faults still get retried
             "MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
             "SOAK_BROKEN": broken or "",
+            "SOAK_SAFETY_MARGIN_SECONDS": str(SAFETY_MARGIN),  # the run's time scale (soak.draw)
+            "SOAK_LEASE_MARGIN_SECONDS": "1",
+            "LEASE_WAIT_SECONDS": str(LEASE_WAIT),
         }
         self.host = FunctionHost(env)
         self.faults.kill = self.host.kill_running
         self.scratch = tempfile.TemporaryDirectory(prefix="soak-")
         self.totals = Totals()
+        self.between = Between(seed, self.stack, self.draw, self.layout, self.totals.faults, self.totals.exercised)
         self.seen: set[Violation] = set()
 
     def archive(self) -> Archive:
         """The archive now, read from moto directly."""
         return observe(self.stack.clients.s3, self.stack.clients.glue, self.layout, DATABASE, TABLE)
 
-    def served(self) -> dict[str, list[Served]]:
-        """Every version the emulator served, by month."""
-        by_month: dict[str, list[Served]] = {}
-        for version in self.stack.emulator.served.versions():
-            by_month.setdefault(version.month, []).append(version)
-        return by_month
-
-    def _apply(self, plan: RunPlan) -> bool:
-        """Change Amazon's reports and the catalog as drawn, and queue the Appstore faults; whether the catalog changed."""
-        emu, catalog = self.stack.emulator, False
-        for kind, month in plan.changes:
-            if kind == "restate":
-                emu.restate(month.year, month.month)
-            elif kind in ("unregister", "relocate"):
-                catalog |= self._move_partition(kind, month)
-            else:
-                wanted = self.draw.reports[month]
-                emu.set_month(month.year, month.month, rows=wanted.rows, compression=wanted.compression, empty=wanted.empty)
-        emu.expired_token_status = plan.expired_status
-        for endpoint, fault, times, options in plan.appstore:
-            emu.inject(endpoint, fault, times, **options)
-            self.totals.faults[f"appstore:{endpoint}:{fault}"] += times
-        return catalog
-
-    def _move_partition(self, kind: str, month: Month) -> bool:
-        """Delete the month's partition, or point it at another month's prefix, if it has one; whether it had."""
-        glue, values = self.stack.clients.glue, [f"{month.year:04d}", month.mm]
-        try:
-            current = glue.get_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)["Partition"]
-        except glue.exceptions.EntityNotFoundException:
-            return False
-        if kind == "unregister":
-            glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=values)
-        else:
-            descriptor: Any = {**current["StorageDescriptor"], "Location": self.layout.location(month.shift(-12))}
-            glue.update_partition(
-                DatabaseName=DATABASE,
-                TableName=TABLE,
-                PartitionValueList=values,
-                PartitionInput={"Values": values, "StorageDescriptor": descriptor},
-            )
-        self.totals.exercised[f"partitions {'deleted' if kind == 'unregister' else 'moved elsewhere'} between runs"] += 1
-        return True
-
-    def _drain(self) -> int:
-        """Remove the Appstore faults no request consumed, uncounting them; return how many were consumed."""
-        leftover = 0
-        for endpoint in FAULTS:
-            while (fault := self.stack.emulator.take_fault(endpoint)) is not None:
-                self.totals.faults[f"appstore:{endpoint}:{fault.name}"] -= 1
-                leftover += 1
-        return leftover
-
-    def one(self, plan: RunPlan, before: Archive, after_kill: bool) -> tuple[Archive, Outcome]:
-        """Run the handler once as drawn (its changes applied); return the archive after it and what the run did."""
+    def one(self, plan: RunPlan) -> tuple[Archive, list[Outcome]]:
+        """Run the handler as drawn (its changes applied; with an overlap, two at once); the archive after, what each did."""
         queued = sum(times for _, _, times, _ in plan.appstore)
         if not plan.clean:
             self.faults.arm(plan.aws, random.Random(f"{self.seed}/{plan.number}/aws"))
         expiry = threading.Timer(plan.expire_token_at, self.stack.emulator.expire_tokens) if plan.expire_token_at else None
-        out = Path(self.scratch.name) / "run.log"
-        ended = self.host.invoke(plan.event, plan.budget, out, plan.kill_at, expiry.start if expiry else lambda: None)
+        starts = [Start(plan.event, plan.budget, Path(self.scratch.name) / "run.log", plan.kill_at)]
+        if plan.overlap:
+            starts.append(Start(plan.overlap.event, plan.budget, Path(self.scratch.name) / "overlap.log", plan.overlap.kill_at))
+        ended = self.host.invoke(starts, expiry.start if expiry else lambda: None)
         if expiry:
             expiry.cancel()
         self.faults.disarm()
@@ -152,18 +118,21 @@ class Soak:
             operation, key, when = plan.aws.kill_on or ("", "", "")
             self.totals.exercised[f"killed {when} sending {operation} {PREFIX}{key}"] += 1
             self.faults.killed_on = None
-        outcome = read_output(out, ended)
-        if ended.killed:  # the time until the killed run's lease expires (its budget plus a margin) passes before the next run
-            self.stack.expire_lease()
-        outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
-        outcome.faults = sum(aws.values()) + queued - self._drain() + (1 if plan.expire_token_at else 0)
+        for operation, n in self.faults.refused.items():
+            self.totals.exercised[f"committed, answer lost, retries refused with a 4xx: {operation}"] += n
+        outcomes = [read_output(start.out, end) for start, end in zip(starts, ended, strict=True)]
+        faults = sum(aws.values()) + queued - self.between.drain() + (1 if plan.expire_token_at else 0)
+        for outcome, end in zip(outcomes, ended, strict=True):  # the proxy cannot tell whose calls it faulted: both count all
+            outcome.glue_faults = sum(n for (op, _), n in aws.items() if op.startswith("glue."))
+            outcome.faults = faults
+            self.totals.statuses.update(str(r["status"]) for r in outcome.results)
+            if end.hung:
+                outcome.error = f"hung: killed after {end}"
+            self.totals.exercised["killed at the end of its budget (Lambda's timeout)"] += end.timed_out
         for (operation, kind), n in aws.items():
             self.totals.faults[f"aws:{kind}"] += n
             self.totals.operations[f"{operation} {kind}"] += n
-        self.totals.statuses.update(str(r["status"]) for r in outcome.results)
-        if ended.hung:
-            outcome.error = f"hung: killed after {ended}"
-        return self.archive(), outcome
+        return self.archive(), outcomes
 
     def run(self, runs: int, minutes: float, max_violations: int = 0) -> Totals:
         """Draw and check up to `runs` runs within `minutes`, then one final clean run; return the totals."""
@@ -173,29 +142,39 @@ class Soak:
             if time.monotonic() - started > minutes * 60 or (max_violations and len(totals.violations) >= max_violations):
                 break
             plan = self.draw.run(number, after_kill)
-            if self._apply(plan):  # a partition the run must repair: "before" is the catalog as the run finds it
+            if self.between.apply(plan):  # a partition the run must repair: "before" is the catalog as the run finds it
                 before = replace(before, partitions=partitions(self.stack.clients.glue, DATABASE, TABLE))
-            after, outcome = self.one(plan, before, after_kill)
-            self._record(number, check_run(before, after, outcome, self.served(), after_kill))
-            note(totals.exercised, outcome, after, after_kill)
+            after, (outcome, *other) = self.one(plan)
+            self._record(number, check_run(before, after, outcome, self.between.served(), after_kill, *other))
+            for run in (outcome, *other):
+                note(totals.exercised, run, after, after_kill)
+                totals.exercised["runs ended busy (the archive lease held)"] += run.busy()
+            if other:
+                totals.exercised[f"overlapping runs: {overlap_outcome(outcome, other[0])}"] += 1
             if plan.stop and not outcome.returned and STOPPED_BY[plan.stop] in (outcome.error or ""):
                 totals.exercised[f"run after a kill stopped at the {plan.stop}"] += 1
                 totals.exercised[f"run after a kill stopped at the {plan.stop}, pending transaction settled"] += bool(outcome.settled)
-            totals.runs, totals.kills, totals.clean_runs = number, totals.kills + outcome.killed, totals.clean_runs + plan.clean
-            if outcome.killed:
+            killed = any(run.killed for run in (outcome, *other))
+            totals.runs, totals.kills, totals.clean_runs = number, totals.kills + killed, totals.clean_runs + plan.clean
+            if killed:
                 after_kill = True
-            elif after_kill and outcome.faults == 0:
+            elif after_kill and outcome.faults == 0 and not all(run.busy() for run in (outcome, *other)):
                 after_kill = False
             before = after
             if number % 25 == 0:
                 self.report(
                     f"run {number}: {len(totals.violations)} violation(s), {totals.kills} kill(s), {time.monotonic() - started:.0f} s"
                 )
-        final = RunPlan(totals.runs + 1, {"from": str(self.months[0])}, clean=True)
-        after, outcome = self.one(final, before, after_kill)
-        has_report = {m: self.stack.emulator.has_report(m.year, m.month) for m in self.months}
-        self._record(final.number, check_run(before, after, outcome, self.served(), after_kill))
-        self._record(final.number, check_final(after, outcome, self.served(), has_report))
+        final = RunPlan(totals.runs + 1, {"from": str(self.months[0])}, budget=FINAL_BUDGET, clean=True)
+        after, (outcome,) = self.one(final)
+        for _ in range(FINAL_RETRIES):  # a killed run's lease has not expired yet: run again, as the next schedule would
+            if not outcome.busy():
+                break
+            totals.exercised["final clean run busy, run again"] += 1
+            after, (outcome,) = self.one(final)
+        has_report = {at: self.between.has_report(at) for at in self.slots}
+        self._record(final.number, check_run(before, after, outcome, self.between.served(), after_kill))
+        self._record(final.number, check_final(after, outcome, self.between.served(), has_report))
         totals.exercised["final clean run checked (invariant 8)"] += 1
         totals.calls = Counter(self.faults.seen)
         totals.seconds = time.monotonic() - started

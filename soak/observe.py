@@ -5,14 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import re
 import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.months import Month
+from soak.layout import SUFFIX, Layout, Slot, slot
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -33,71 +32,45 @@ class Obj:
     body: bytes = field(default=b"", repr=False, compare=False)  # raw and curated objects and state markers only
 
 
-class Layout:
-    """The contract's keys under the prefix."""
-
-    def __init__(self, bucket: str, prefix: str) -> None:
-        p = re.escape(prefix)
-        self.bucket, self.prefix = bucket, prefix
-        self.raw = re.compile(rf"{p}raw/sales/year=(\d{{4}})/month=(\d{{2}})/([^/]+)")
-        self.curated = re.compile(rf"{p}sales/year=(\d{{4}})/month=(\d{{2}})/sales_(\d{{4}})_(\d{{2}})\.csv\.gz")
-        self.marker = re.compile(rf"{p}state/sales/(not_found|deferred|pending)/(\d{{4}})-(\d{{2}})\.json")
-        self.quarantine = re.compile(rf"{p}quarantine/sales/year=\d{{4}}/month=\d{{2}}/[0-9a-f]{{64}}-[^/]+")
-        self.lease = f"{prefix}state/lease.json"  # the runs' lease: left (until it expires) by a killed run
-        self.history = re.compile(rf"{p}history/sales/year=\d{{4}}/month=\d{{2}}/\d{{8}}T\d{{6}}Z-[0-9a-f]{{64}}\.csv\.gz")
-        self.periods = re.compile(rf"{p}periods/sales\.json\.gz")  # the periods table's sales object
-
-    def location(self, month: Month) -> str:
-        """The partition location of a month."""
-        return f"s3://{self.bucket}/{self.prefix}sales/year={month.year:04d}/month={month.mm}/"
-
-
 @dataclass(frozen=True)
 class Archive:
-    """The archive bucket's current objects and the table's partitions at one moment."""
+    """The archive bucket's current objects and the tables' partitions at one moment."""
 
     layout: Layout
     objects: dict[str, Obj]
-    partitions: dict[Month, str]
+    partitions: dict[Slot, str]
 
-    def raw(self, month: Month) -> list[Obj]:
-        """The month's current raw objects."""
-        return [o for k, o in sorted(self.objects.items()) if (m := self.layout.raw.fullmatch(k)) and Month(int(m[1]), int(m[2])) == month]
+    def raw(self, at: Slot) -> list[Obj]:
+        """The slot's current raw objects."""
+        return [o for k, o in sorted(self.objects.items()) if self.layout.slot_of(k) == ("raw", at)]
 
-    def curated(self, month: Month) -> Obj | None:
-        """The month's curated object."""
-        key = f"{self.layout.prefix}sales/year={month.year:04d}/month={month.mm}/sales_{month.year:04d}_{month.mm}.csv.gz"
-        return self.objects.get(key)
+    def curated(self, at: Slot) -> Obj | None:
+        """The slot's curated object."""
+        return self.objects.get(self.layout.curated_key(at))
 
-    def markers(self, kind: str) -> set[Month]:
-        """Months with a state marker of this kind (not_found, deferred, pending)."""
-        return {Month(int(m[2]), int(m[3])) for k in self.objects if (m := self.layout.marker.fullmatch(k)) and m[1] == kind}
+    def markers(self, kind: str) -> set[Slot]:
+        """Slots with a state marker of this kind (not_found, deferred, pending)."""
+        return {found[1] for k in self.objects if (found := self.layout.slot_of(k)) and found[0] == kind}
 
-    def months(self) -> set[Month]:
-        """Months holding a raw or a curated object."""
-        found = set()
-        for key in self.objects:
-            if m := self.layout.raw.fullmatch(key) or self.layout.curated.fullmatch(key):
-                found.add(Month(int(m[1]), int(m[2])))
-        return found
+    def slots(self) -> set[Slot]:
+        """Slots holding a raw or a curated object."""
+        return {found[1] for k in self.objects if (found := self.layout.slot_of(k)) and found[0] in ("raw", "curated")}
 
     def stray(self) -> list[str]:
         """Keys outside the contract's layout."""
         lay = self.layout
 
         def allowed(key: str) -> bool:
-            curated = lay.curated.fullmatch(key)
-            if curated:
-                return (curated[1], curated[2]) == (curated[3], curated[4])
-            kept = (lay.raw, lay.marker, lay.quarantine, lay.history, lay.periods)
-            return key == lay.lease or any(pattern.fullmatch(key) for pattern in kept)
+            if m := lay.quarantine.fullmatch(key):
+                return slot(m[1], m[2], m[3]) is not None
+            return bool(lay.slot_of(key) or lay.other_state.fullmatch(key) or lay.history.fullmatch(key) or lay.periods.fullmatch(key))
 
         return sorted(k for k in self.objects if not allowed(k))
 
-    def state(self, month: Month) -> tuple[dict[str, str], str | None, str | None]:
-        """What must not change for a failed month: raw key -> version, curated version, partition location."""
-        curated = self.curated(month)
-        return {o.key: o.version for o in self.raw(month)}, curated.version if curated else None, self.partitions.get(month)
+    def state(self, at: Slot) -> tuple[dict[str, str], str | None, str | None]:
+        """What must not change for a failed slot: raw key -> version, curated version, partition location."""
+        curated = self.curated(at)
+        return {o.key: o.version for o in self.raw(at)}, curated.version if curated else None, self.partitions.get(at)
 
 
 def _whole_gzip(body: bytes) -> bool:
@@ -115,29 +88,31 @@ def observe(s3: S3Client, glue: GlueClient, layout: Layout, database: str, table
         for item in page.get("Contents", []):
             got = s3.get_object(Bucket=layout.bucket, Key=item["Key"])
             body = got["Body"].read()
-            curated, raw = layout.curated.fullmatch(item["Key"]), layout.raw.fullmatch(item["Key"])
-            marker = layout.marker.fullmatch(item["Key"])
-            gzipped = curated or layout.history.fullmatch(item["Key"])  # read back whole: the curated and history copies
-            sha, kept = hashlib.sha256(body).hexdigest(), body if curated or raw or marker else b""
-            objects[item["Key"]] = Obj(
-                item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), not gzipped or _whole_gzip(body), kept
-            )
+            kind = (layout.slot_of(item["Key"]) or ("", None))[0]
+            history = layout.history.fullmatch(item["Key"])  # read back whole, like a curated copy
+            sha, kept = hashlib.sha256(body).hexdigest(), body if kind else b""
+            whole = (kind != "curated" and not history) or _whole_gzip(body)
+            objects[item["Key"]] = Obj(item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), whole, kept)
     return Archive(layout, objects, partitions(glue, database, table))
 
 
-def partitions(glue: GlueClient, database: str, table: str) -> dict[Month, str]:
-    """Every partition of the table: month -> location."""
-    found: dict[Month, str] = {}
-    for listing in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table):
-        for partition in listing["Partitions"]:
-            year, month = partition["Values"]
-            found[Month(int(year), int(month))] = partition.get("StorageDescriptor", {}).get("Location", "")
+def partitions(glue: GlueClient, database: str, table: str) -> dict[Slot, str]:
+    """Every partition of every type's table (GLUE_TABLE + the type's suffix): slot -> location."""
+    found: dict[Slot, str] = {}
+    for report, suffix in SUFFIX.items():
+        for listing in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table + suffix):
+            for partition in listing["Partitions"]:
+                values = partition["Values"]
+                found[Slot(report, "-".join(values))] = partition.get("StorageDescriptor", {}).get("Location", "")
     return found
 
 
-def made_from(raw: Obj, curated: Obj) -> bool | None:
+def made_from(raw: Obj, curated: Obj, report: str) -> bool | None:
     """Whether curating the raw bytes again gives the curated bytes (None: the raw bytes cannot be curated)."""
-    from archiver.convert import curate
+    from archiver.convert import curate as curate_csv
+    from archiver.sections import curate_sections
+
+    curate = curate_csv if report == "sales" else curate_sections
 
     with tempfile.TemporaryDirectory(prefix="soak-check-") as scratch:
         source = Path(scratch) / "raw"

@@ -27,6 +27,7 @@ __all__ = [
     "load_template",
     "main",
     "named_queries",
+    "noncurrent_expiry_prefixes",
     "parameter_defaults",
     "parse_template",
     "resource",
@@ -48,6 +49,12 @@ def named_queries(context: Context) -> dict[str, str]:
         properties = definition["Properties"]
         queries[str(context.resolve(properties["Name"]))] = str(context.resolve(properties["QueryString"]))
     return queries
+
+
+def noncurrent_expiry_prefixes(context: Context, logical_id: str = "ArchiveBucket") -> tuple[str, ...]:
+    """The key prefixes whose noncurrent versions the bucket's lifecycle expires (never raw/ or quarantine/)."""
+    rules = context.resolve(resource(context.template, logical_id)["Properties"]["LifecycleConfiguration"]["Rules"])
+    return tuple(str(rule["Prefix"]) for rule in rules if "NoncurrentVersionExpiration" in rule)
 
 
 if __name__ == "__main__":

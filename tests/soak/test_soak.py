@@ -13,9 +13,9 @@ SEED = 20261130
 
 
 def test_short_soak_with_a_fixed_seed_finds_no_violation() -> None:
-    """About 60 s: drawn runs with Appstore and AWS faults, kills and short budgets, then a final clean run."""
+    """About 90 s: drawn runs with Appstore and AWS faults, kills and short budgets, then a final clean run."""
     with Soak(SEED, report=lambda line: None) as soak:
-        totals = soak.run(runs=30, minutes=1.0)
+        totals = soak.run(runs=30, minutes=1.5)
     print(summary(SEED, totals))
     assert totals.runs >= 10
     assert sum(n for kind, n in totals.faults.items() if kind.startswith("aws:")) > 0

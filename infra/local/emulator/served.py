@@ -9,18 +9,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-_MONTH = re.compile(r"_(\d{4})_(\d{2})\.[^/]*$")
+_PERIOD = re.compile(r"_(\d{4})(?:_(\d{2}))?\.[^/]*$")  # sales_2026_11.zip, earnings_2026.zip
 
 
 @dataclass(frozen=True)
 class Served:
     """One report version a download served in full (the content, before any injected corruption)."""
 
-    month: str  # YYYY-MM
+    month: str  # YYYY-MM, or YYYY for a yearly report
     name: str  # the served file name
     sha256: str
     size: int
     at: float  # time.time() when the download finished
+    report: str = "sales"  # the report type (the folder of the file's key: {vendor}/{type}/{name})
 
 
 class ServedLog:
@@ -39,9 +40,11 @@ class ServedLog:
                 size += len(chunk)
                 yield chunk
         finally:
-            match = _MONTH.search(key)
+            match = _PERIOD.search(key)
             if match and size == length:
-                served = Served(f"{match[1]}-{match[2]}", key.rpartition("/")[2], digest.hexdigest(), size, time.time())
+                period, folders = match[1] + (f"-{match[2]}" if match[2] else ""), key.split("/")
+                report = folders[-2] if len(folders) > 1 else "sales"
+                served = Served(period, folders[-1], digest.hexdigest(), size, time.time(), report)
                 with self._lock:
                     self._served.append(served)
 
