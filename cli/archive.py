@@ -78,7 +78,8 @@ def _uploads(s3: Any, bucket: str, prefix: str) -> list[tuple[str, str]]:
 def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> None:
     """Put one classified object into its report type's records."""
     if period is None:
-        part.unsupported = item
+        if kind == "unsupported":
+            part.unsupported = item
         return
     record = part.months.setdefault(period, MonthRecord(period))
     if kind == "raw":

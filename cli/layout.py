@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 
 from archiver.periods import Period
+from archiver.periodsfile import periods_key
 from archiver.reports import REPORT_TYPES, ReportType
 
 MARKERS = ("not_found", "deferred", "pending")
 _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
 _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 
-# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or unsupported (no period).
+# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or (no period) unsupported
+# or periods (the type's object in the periods table, `{prefix}periods/{type}.json.gz`).
 Kind = tuple[ReportType, str, Period | None]
 
 
@@ -36,6 +38,8 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
     """(kind, period) when `key` is one of the report type's raw, curated, state or quarantine keys."""
     if key == report.unsupported_key(prefix):
         return "unsupported", None
+    if key == periods_key(prefix, report):
+        return "periods", None
     state = f"{prefix}state/{report.name}/"
     if key.startswith(state):
         if match := _MARKER.fullmatch(key[len(state) :]):

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from archiver.completeness import period_rows, store_status
 from archiver.months import Month
 from archiver.periods import Period, between
+from archiver.periodsfile import decode, read_body
 from archiver.plan import FIRST_MONTH
 from archiver.reports import ReportType
 from archiver.settings import DEFAULTS
@@ -32,19 +34,10 @@ class MonthStatus:
 
 
 def state_of(record: MonthRecord) -> str:
-    """The period's state: a pending or deferred marker or a newer quarantine wins over what is archived."""
-    if "pending" in record.markers:
-        return "pending"
-    if "deferred" in record.markers:
-        return "deferred"
+    """The period's state as the periods table judges the bucket (completeness.store_status), `missing` when it holds nothing."""
     raw_time = max((i.modified for i in record.raw), default=None)
-    if record.quarantine and (raw_time is None or max(i.modified for i in record.quarantine) > raw_time):
-        return "quarantined"
-    if record.raw:
-        return "archived"
-    if "not_found" in record.markers:
-        return "not_found"
-    return "missing"
+    quarantined = max((i.modified for i in record.quarantine), default=None)
+    return store_status(record.markers, raw_time, quarantined) or "missing"
 
 
 def month_status(record: MonthRecord, planned_from: Period) -> MonthStatus:
@@ -107,6 +100,8 @@ def report_status(part: ReportArchive, target: Target, start: Month, now: dateti
     """One report type's section of the status document."""
     report = part.report
     periods = calendar(part, first_period(report, start, part), report.period_of(Month.of(now)), start)
+    recorded = read_body(part.store)  # the failures and errors the function's runs recorded
+    rows = period_rows(part.store, start, Month.of(now), previous=decode(recorded) if recorded else None)
     return {
         "period": report.period,
         "table": f"{target.database}.{part.table.name}",
@@ -114,6 +109,7 @@ def report_status(part: ReportArchive, target: Target, start: Month, now: dateti
         "unsupported": unsupported_note(part),
         "counts": {state: sum(1 for m in periods if m.state == state) for state in STATES},
         "months": [m.__dict__ for m in periods],
+        "periods": [row.record() for row in rows],  # the periods table's rows, from the bucket as it is now
     }
 
 

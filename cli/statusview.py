@@ -65,6 +65,18 @@ def archived_table(reports: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
+def open_periods_table(reports: dict[str, dict[str, Any]]) -> Table:
+    """Every period of every report type that is not archived, or whose last run reported an error (the periods table)."""
+    table = Table(title="Periods not archived, or with an error (the periods table)")
+    for name in ("report", "period", "status", "last error"):
+        table.add_column(name)
+    for report, section in reports.items():
+        for row in section["periods"]:
+            if row["status"] != "archived" or row["last_error"]:
+                table.add_row(report, row["period"], row["status"], escape(row["last_error"] or ""))
+    return table
+
+
 def print_report(out: Console, name: str, section: dict[str, Any]) -> None:
     """One report type: its calendar, counts, table and notes."""
     show_table(out, calendar_table(name, section["months"]) if section["period"] == "month" else years_table(name, section["months"]))
@@ -84,6 +96,7 @@ def print_status(out: Console, document: dict[str, Any]) -> None:
         print_report(out, name, section)
     out.print("  ".join(f"[{colour}]{symbol}[/] {state.replace('_', ' ')}" for state, (symbol, colour) in CELLS.items()))
     show_table(out, archived_table(document["reports"]))
+    show_table(out, open_periods_table(document["reports"]))
     if "last_successful_run" in document:
         run = document["last_successful_run"] or "none in the last 14 days"
         out.print(f"last successful run: {run} (hour of the RunSucceeded metric)")

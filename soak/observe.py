@@ -43,6 +43,7 @@ class Layout:
         self.curated = re.compile(rf"{p}sales/year=(\d{{4}})/month=(\d{{2}})/sales_(\d{{4}})_(\d{{2}})\.csv\.gz")
         self.marker = re.compile(rf"{p}state/sales/(not_found|deferred|pending)/(\d{{4}})-(\d{{2}})\.json")
         self.quarantine = re.compile(rf"{p}quarantine/sales/year=\d{{4}}/month=\d{{2}}/[0-9a-f]{{64}}-[^/]+")
+        self.periods = re.compile(rf"{p}periods/sales\.json\.gz")  # the periods table's sales object
 
     def location(self, month: Month) -> str:
         """The partition location of a month."""
@@ -86,7 +87,7 @@ class Archive:
             curated = lay.curated.fullmatch(key)
             if curated:
                 return (curated[1], curated[2]) == (curated[3], curated[4])
-            return bool(lay.raw.fullmatch(key) or lay.marker.fullmatch(key) or lay.quarantine.fullmatch(key))
+            return bool(lay.raw.fullmatch(key) or lay.marker.fullmatch(key) or lay.quarantine.fullmatch(key) or lay.periods.fullmatch(key))
 
         return sorted(k for k in self.objects if not allowed(k))
 

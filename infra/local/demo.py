@@ -31,6 +31,8 @@ SYMBOLS = {"archived": "A", "unchanged": "=", "not_found": "-", "failed": "!", "
 REVENUE = "Revenue and earnings by app and currency per month"
 UNITS = "Units by country per month"
 TYPED_VIEW = "Create the typed sales view"
+COMPLETENESS = "Completeness per report type and period"
+MONTHLY_STATUS = "Sales per month with each month's completeness status"
 PER_YEAR = (
     "SELECT year, count(*) AS transactions, sum(units) AS units, count(DISTINCT title) AS titles"
     " FROM sales_typed GROUP BY year ORDER BY year"
@@ -172,6 +174,17 @@ class Demo:
             print(f"\n  -- {report} (schema-free JSON Lines; the emulator's file is an illustration): {sql}")
             print(indent(format_table(*athena.query(sql), max_rows=8)))
 
+    def completeness(self) -> None:
+        """The periods table through the local Athena: a row for every period of every report type, and the months it keeps."""
+        athena = self.local_athena()
+        section("Completeness: the periods table (one row per report type and period, from START_MONTH to now)")
+        result = athena.run_named(COMPLETENESS)
+        print(f"  -- {COMPLETENESS}")
+        print(indent(format_table(result.columns, result.rows, max_width=24)))
+        result = athena.run_named(MONTHLY_STATUS)
+        print(f"\n  -- {MONTHLY_STATUS} (a month without sales keeps its row and says why)")
+        print(indent(format_table(result.columns, result.rows, max_rows=12, max_width=24)))
+
     def local_athena(self) -> LocalAthena:
         """The Athena stand-in, refreshed to the partitions registered now."""
         if self.athena is None:
@@ -236,6 +249,7 @@ def show_runs(d: Demo) -> None:
     d.partitions()
     archived = sorted(r["month"] for r in first if r["status"] == "archived" and r["report"] == "sales")
     d.queries(archived[-2:])
+    d.completeness()
     before = d.versions()
     second = d.run("Run 2: the next day; nothing changed at Amazon, only the lookback months are asked again")
     no_rewrites(before, d.versions())

@@ -49,6 +49,7 @@ def test_layout_classifies_keys_by_the_function_layout() -> None:
     assert classify(SALES, "p/", "p/state/sales/pending/2024-02.json") == ("pending", month)
     assert classify(SALES, "p/", f"p/quarantine/sales/year=2024/month=02/{'0' * 64}-report.zip") == ("quarantine", month)
     assert classify(SALES, "p/", "p/state/sales/unsupported.json") == ("unsupported", None)
+    assert classify(SALES, "p/", "p/periods/sales.json.gz") == ("periods", None)
     for stray in (
         "p/sales/year=2024/month=02/sales_2024_03.csv.gz",
         "p/raw/sales/year=2024/month=13/x",
@@ -91,6 +92,7 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/state/sales/unsupported.json",
         f"p/quarantine/earnings/year=2024/month=02/{sha}-earnings.csv",
         f"p/quarantine/earnings_yearly/year=2023/{sha}-e.zip",
+        "p/periods/earnings_yearly.json.gz",
     ):
         assert classify_key("p/", key) is not None, key
     for stray in (
@@ -101,6 +103,8 @@ def test_no_report_types_keys_are_stray() -> None:
         "p/raw/sales/year=2024/month=13/x",
         "p/quarantine/earnings/year=2024/month=02/not-a-sha.csv",
         "p/subscriptions/year=2024/month=02/x",
+        "p/periods/payments.json.gz",
+        "p/periods/sales.json",
     ):
         assert classify_key("p/", stray) is None, stray
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from archiver import schema
+from archiver.completeness import COLUMNS as PERIOD_COLUMNS
 from archiver.convert import CuratedDialect
+from archiver.periodsfile import periods_folder
 from archiver.reports import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
@@ -31,6 +33,8 @@ REQUIRED_QUERIES = (
     ("subscription", "term"),
     ("latest", "transactions"),
     ("typed", "view"),
+    ("completeness", "period"),
+    ("sales", "month", "status"),
 )
 
 
@@ -88,7 +92,7 @@ def test_archive_bucket_lifecycle_and_logging(template: dict[str, Any]) -> None:
     assert bucket["Condition"] == "CreateBucket"
     rules = lifecycle_rules(bucket)
     noncurrent = {rule["Prefix"]["Fn::Sub"]: rule["NoncurrentVersionExpiration"] for rule in rules if "NoncurrentVersionExpiration" in rule}
-    derived = [f"${{ArchivePrefix}}{report.name}/" for report in REPORT_TYPES] + ["${ArchivePrefix}state/"]
+    derived = [f"${{ArchivePrefix}}{report.name}/" for report in REPORT_TYPES] + ["${ArchivePrefix}state/", "${ArchivePrefix}periods/"]
     # Only derived objects' old versions expire: what Amazon served (raw/, quarantine/) is kept for good.
     assert noncurrent == {key: {"NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}} for key in derived}
     assert not any("ExpirationInDays" in rule for rule in rules), "the archive itself never expires"
@@ -209,7 +213,7 @@ def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], res
         properties = definition["Properties"]
         assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert properties["Database"] == {"Ref": "GlueDatabase"}
-        tables = ("SalesTable", *JSON_TABLES.values())
+        tables = ("SalesTable", *JSON_TABLES.values(), "PeriodsTable")
         assert any(f'"${{GlueDatabase}}"."${{{table}}}"' in properties["QueryString"]["Fn::Sub"] for table in tables)
 
 
@@ -237,6 +241,12 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
         connection.execute(
             f"CREATE TABLE appstore_archive.sales_{report} (section VARCHAR, line BIGINT, fields MAP(VARCHAR, VARCHAR), {keys})"
         )
+    kinds = {"string": "VARCHAR", "bigint": "BIGINT"}
+    connection.execute(f"CREATE TABLE appstore_archive.sales_periods ({', '.join(f'{n} {kinds[t]}' for n, t in PERIOD_COLUMNS)})")
+    connection.execute(
+        "INSERT INTO appstore_archive.sales_periods (report, period, year, month, status) "
+        "VALUES ('sales', '2024-03', '2024', '03', 'archived'), ('sales', '2024-04', '2024', '04', 'not_found')"
+    )
     rows = [
         {"transaction_time": "2024-03-05 10:11:12 UTC", "transaction_type": "Charge", "units": "1"},
         {"transaction_time": "bogus", "transaction_type": "Refund", "units": "", "sales_price": "n/a"},
@@ -249,9 +259,12 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
             f"INSERT INTO appstore_archive.sales VALUES ({', '.join('?' for _ in columns)})",
             [values.get(column, "") for column in columns],
         )
+    results = {}
     for name in sorted(queries, key=lambda n: "view" not in n.lower()):
         (statement,) = sqlglot.transpile(queries[name], read="athena", write="duckdb")
-        connection.execute(statement).fetchall()
+        results[name] = connection.execute(statement).fetchall()
+    (monthly,) = [rows for name, rows in results.items() if "status" in name.lower() and "sales" in name.lower()]
+    assert [(row[0], row[1], row[4]) for row in monthly] == [("2024-04", "not_found", 0), ("2024-03", "archived", 3)]
     typed = {
         row[0]: row[1:]
         for row in connection.execute(
@@ -309,3 +322,32 @@ def test_reports_parameter_accepts_exactly_the_code_table(template: dict[str, An
         assert pattern.fullmatch(good)
     for bad in ("", "sales,", "Sales", "sales, earnings", "payments"):
         assert not pattern.fullmatch(bad)
+
+
+# --- the periods table ---------------------------------------------------------------------
+
+
+def test_periods_table_columns_and_serde_match_the_code(template: dict[str, Any]) -> None:
+    table_input = resource(template, "PeriodsTable")["Properties"]["TableInput"]
+    storage = table_input["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(PERIOD_COLUMNS)
+    assert "PartitionKeys" not in table_input, "unpartitioned: a later account column needs no new layout"
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+    assert (storage["InputFormat"], storage["Compressed"]) == ("org.apache.hadoop.mapred.TextInputFormat", True)
+    assert table_input["Parameters"]["classification"] == "json"
+
+
+@pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
+def test_periods_table_name_and_location_follow_the_layout(resolver: Resolver, parameter_set: str) -> None:
+    parameters = PARAMETER_SETS[parameter_set]
+    context = resolver(parameters)
+    table_input = context.resolve(resource(context.template, "PeriodsTable")["Properties"]["TableInput"])
+    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{periods_folder(context.parameters['ArchivePrefix'])}"
+    assert table_input["Name"] == "sales_periods"
+
+
+def test_the_monthly_sales_query_keeps_every_month_of_the_periods_table(resolver: Resolver) -> None:
+    queries = named_queries(resolver({}))
+    (sql,) = [sql for name, sql in queries.items() if "status" in name.lower() and "sales" in name.lower()]
+    assert 'FROM "appstore_archive"."sales_periods" AS p' in sql and "LEFT JOIN" in sql and "WHERE p.report = 'sales'" in sql

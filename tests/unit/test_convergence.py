@@ -86,9 +86,9 @@ def pair(aws: Clients, month: str) -> tuple[str, str, str]:
 
 
 def current_versions(aws: Clients) -> set[tuple[str, str]]:
-    """(key, version id) of every current archive object outside state/."""
+    """(key, version id) of every current archive object outside state/ and periods/ (the bookkeeping)."""
     listing = aws.s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
-    return {(v["Key"], v["VersionId"]) for v in listing if v["IsLatest"] and "/state/" not in v["Key"]}
+    return {(v["Key"], v["VersionId"]) for v in listing if v["IsLatest"] and "/state/" not in v["Key"] and "/periods/" not in v["Key"]}
 
 
 @pytest.mark.parametrize("error", [ReadTimeoutError(endpoint_url="https://s3"), s3_error("InternalError", 500)])

@@ -157,6 +157,8 @@ def test_a_restated_month_is_rearchived_and_the_others_are_untouched(
     assert statuses(result)[restated] == "archived"
     assert next(r for r in result["results"] if r["month"] == restated)["rows"] == 7
     changed = {v["Key"] for v in versions(aws) if v["Key"] not in before or before[v["Key"]] != v["VersionId"]}
+    assert "appstore/periods/sales.json.gz" in changed  # the periods table records the new figures
+    changed.discard("appstore/periods/sales.json.gz")
     assert all(restated.replace("-", "_") in key for key in changed) and len(changed) == 2
 
 
@@ -244,7 +246,7 @@ def test_missing_glue_table_fails_before_writing(run: Callable[..., dict[str, An
     aws.glue.delete_table(DatabaseName=DATABASE, Name=TABLE)
     with pytest.raises(RuntimeError, match=f"{DATABASE}.{TABLE} does not exist"):
         run()
-    assert keys(aws) == []
+    assert keys(aws) == []  # not even the periods table: a type whose Glue table is missing is only settled
 
 
 def test_a_bad_month_fails_alone_and_keeps_its_previous_archive(
@@ -252,7 +254,7 @@ def test_a_bad_month_fails_alone_and_keeps_its_previous_archive(
 ) -> None:
     run()
     month = str(CURRENT)
-    before = versions(aws)
+    before = [v for v in versions(aws) if "/periods/" not in v["Key"]]  # the periods table records the failure
     parts_before = partitions(aws)
     name, good = amazon.files[month]
     amazon.files[month] = (name, good[: len(good) // 2])
@@ -263,7 +265,7 @@ def test_a_bad_month_fails_alone_and_keeps_its_previous_archive(
     (kept,) = [v for v in versions(aws) if "/quarantine/" in v["Key"]]  # the served bytes are kept, outside raw/ and sales/
     assert aws.s3.get_object(Bucket=BUCKET, Key=kept["Key"])["Body"].read() == good[: len(good) // 2]
     assert kept["Key"] in str(caught.value)
-    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"]] == before
+    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"] and "/periods/" not in v["Key"]] == before
     assert partitions(aws) == parts_before
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["MonthsFailed"] == 1 and metrics["MonthsUnchanged"] == 2
@@ -413,7 +415,7 @@ def test_an_archived_month_gets_its_partition_back_even_when_its_own_fetch_fails
     run()
     month = str(CURRENT)  # planned by every run: the repair must not wait for the month's own archive step
     aws.glue.delete_partition(DatabaseName=DATABASE, TableName=TABLE, PartitionValues=[month[:4], month[5:]])
-    before = [v for v in versions(aws) if "/quarantine/" not in v["Key"]]
+    before = [v for v in versions(aws) if "/quarantine/" not in v["Key"] and "/periods/" not in v["Key"]]
     name, good = amazon.files[month]
     if served == "half":  # the month fails before its commit point
         amazon.files[month] = (name, good[: len(good) // 2])
@@ -422,7 +424,7 @@ def test_an_archived_month_gets_its_partition_back_even_when_its_own_fetch_fails
     else:  # Amazon no longer has it: `not_found`, and the archive keeps what it has
         del amazon.files[month]
         assert statuses(run())[month] == "not_found"
-    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"]] == before
+    assert [v for v in versions(aws) if "/quarantine/" not in v["Key"] and "/periods/" not in v["Key"]] == before
     assert partitions(aws)[(month[:4], month[5:])] == f"s3://{BUCKET}/appstore/sales/year={month[:4]}/month={month[5:]}/"
 
 
@@ -562,7 +564,7 @@ def test_a_deferred_marker_that_cannot_be_saved_does_not_stop_the_run(
         )
     ] * 2
     assert len(refused) == 2
-    assert keys(aws) == []
+    assert keys(aws) == ["appstore/periods/sales.json.gz"]  # only the periods table, whose rows say `deferred`
     metrics = emitted_metrics(capsys.readouterr().out)
     assert (metrics["MonthsDeferred"], metrics["RunSucceeded"]) == (2, 1)
     assert logs.getvalue().count('"level":"WARNING"') == 2 and "marker could not be saved" in logs.getvalue()

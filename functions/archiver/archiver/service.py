@@ -15,6 +15,7 @@ from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
 from archiver.months import Month
 from archiver.parts import Part, mend, prepare_part, settle
+from archiver.periodsrun import Recorder
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
 from archiver.report import MonthResult, RunFailedError
@@ -99,6 +100,8 @@ def invoke(
     request = parse_event(event, current)
     chosen = selected(settings.reports, request)
     require_versioning(clients.s3, settings)
+    periods = Recorder(settings.start_month, current)  # each type's periods table, written as its share ends
+    on_result = periods.watch(on_result)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
     for report in chosen:
@@ -124,6 +127,8 @@ def invoke(
     if not ready:
         raise broken[0][1]
     if request.repair is not None and not any(part.planned for part, _ in ready):
+        for part, _ in ready:
+            periods.record(part.store)
         return ended(results, broken)  # nothing left to fetch: no secret, no token
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
@@ -144,7 +149,10 @@ def invoke(
             deadline=deadline,
             now=now,
         )
-        results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        try:
+            results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
+        finally:
+            periods.record(part.store)
     return ended(results, broken)
 
 
