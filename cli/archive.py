@@ -81,6 +81,8 @@ def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> 
         if kind == "unsupported":
             part.unsupported = item
         return
+    if kind == "history":  # the archive's own (archiver.history), derived from the raw versions: not a period's state
+        return
     record = part.months.setdefault(period, MonthRecord(period))
     if kind == "raw":
         record.raw.append(item)

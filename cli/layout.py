@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from archiver.history import NAME as HISTORY_NAME
+from archiver.history import history_folder
 from archiver.periods import Period
 from archiver.periodsfile import periods_key
 from archiver.reports import REPORT_TYPES, ReportType
@@ -12,8 +14,8 @@ MARKERS = ("not_found", "deferred", "pending")
 _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
 _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 
-# What a key is: (report type, kind, period); kind is raw, curated, quarantine, a marker kind, or (no period) unsupported
-# or periods (the type's object in the periods table, `{prefix}periods/{type}.json.gz`).
+# What a key is: (report type, kind, period); kind is raw, curated, quarantine, history, a marker kind, or (no period)
+# unsupported or periods (the type's object in the periods table, `{prefix}periods/{type}.json.gz`).
 Kind = tuple[ReportType, str, Period | None]
 
 
@@ -35,7 +37,7 @@ def classify_key(prefix: str, key: str) -> Kind | None:
 
 
 def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | None] | None:
-    """(kind, period) when `key` is one of the report type's raw, curated, state or quarantine keys."""
+    """(kind, period) when `key` is one of the report type's raw, curated, state, quarantine or history keys."""
     if key == report.unsupported_key(prefix):
         return "unsupported", None
     if key == periods_key(prefix, report):
@@ -59,4 +61,7 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
         return "raw", period
     if key.startswith(quarantined) and _QUARANTINED.fullmatch(key[len(quarantined) :]):
         return "quarantine", period
+    history = history_folder(prefix, report) + report.partition_path(period)
+    if report.curated == "csv" and key.startswith(history) and HISTORY_NAME.fullmatch(key[len(history) :]):
+        return "history", period
     return None

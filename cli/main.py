@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from cli import output, runner, status, statusview, verify
+from archiver.months import Month
+from cli import history, output, runner, status, statusview, verify
 from cli.errors import FAILED, Failure, Group
 from cli.options import Selected, chosen_reports, report_option, target_options
 from cli.plan import build_event, validate
@@ -113,6 +114,24 @@ def query_command(target: Selected, sql: str | None, named: str | None, as_csv: 
         with output.console(sys.stderr).status("running the query in Athena…"):
             result = run_query(chosen, sql, named)
     output.print_result(out, result.columns, result.rows, "csv" if as_csv else "json" if as_json else "table")
+
+
+@cli.command("history")
+@target_options
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON document")
+def history_command(target: Selected, month: str, as_json: bool) -> None:
+    """Every version of a sales month Amazon served, and what changed between them (rows, totals per currency)."""
+    try:
+        period = Month.parse(month)
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    found = history.versions(target(), period)
+    out = output.console()
+    if as_json:
+        out.file.write(output.to_json(history.document(period, found)) + "\n")
+    else:
+        history.print_history(out, period, found)
 
 
 def main() -> None:

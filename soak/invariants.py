@@ -105,6 +105,10 @@ def check_raw(after: Archive, served: dict[str, list[Served]]) -> list[Violation
 def check_layout(after: Archive, exempt: set[Month]) -> list[Violation]:
     """Invariant 3."""
     found = [Violation(3, None, f"stray key {key}") for key in after.stray()]
+    for key in (k for k in sorted(after.objects) if after.layout.history.fullmatch(k)):  # a history copy is never half made
+        copy = after.objects[key]
+        if not copy.whole or copy.metadata.get("sha256") != copy.sha256:
+            found.append(Violation(3, None, f"{key}: partial history copy or metadata sha256 != bytes (whole={copy.whole})"))
     for month in sorted(after.months()):
         raws, curated = after.raw(month), after.curated(month)
         if curated is not None and (not curated.whole or curated.metadata.get("sha256") != curated.sha256):

@@ -29,7 +29,7 @@ class Obj:
     version: str
     sha256: str
     metadata: dict[str, str]
-    whole: bool  # curated: the gzip stream decompresses completely; other objects: True
+    whole: bool  # curated and history copies: the gzip stream decompresses completely; other objects: True
     body: bytes = field(default=b"", repr=False, compare=False)  # raw and curated objects and state markers only
 
 
@@ -44,6 +44,7 @@ class Layout:
         self.marker = re.compile(rf"{p}state/sales/(not_found|deferred|pending)/(\d{{4}})-(\d{{2}})\.json")
         self.quarantine = re.compile(rf"{p}quarantine/sales/year=\d{{4}}/month=\d{{2}}/[0-9a-f]{{64}}-[^/]+")
         self.periods = re.compile(rf"{p}periods/sales\.json\.gz")  # the periods table's sales object
+        self.history = re.compile(rf"{p}history/sales/year=\d{{4}}/month=\d{{2}}/\d{{8}}T\d{{6}}Z-[0-9a-f]{{64}}\.csv\.gz")
 
     def location(self, month: Month) -> str:
         """The partition location of a month."""
@@ -87,7 +88,13 @@ class Archive:
             curated = lay.curated.fullmatch(key)
             if curated:
                 return (curated[1], curated[2]) == (curated[3], curated[4])
-            return bool(lay.raw.fullmatch(key) or lay.marker.fullmatch(key) or lay.quarantine.fullmatch(key) or lay.periods.fullmatch(key))
+            return bool(
+                lay.raw.fullmatch(key)
+                or lay.marker.fullmatch(key)
+                or lay.quarantine.fullmatch(key)
+                or lay.periods.fullmatch(key)
+                or lay.history.fullmatch(key)
+            )
 
         return sorted(k for k in self.objects if not allowed(k))
 
@@ -114,9 +121,10 @@ def observe(s3: S3Client, glue: GlueClient, layout: Layout, database: str, table
             body = got["Body"].read()
             curated, raw = layout.curated.fullmatch(item["Key"]), layout.raw.fullmatch(item["Key"])
             marker = layout.marker.fullmatch(item["Key"])
+            gzipped = curated or layout.history.fullmatch(item["Key"])  # read back whole: the curated and history copies
             sha, kept = hashlib.sha256(body).hexdigest(), body if curated or raw or marker else b""
             objects[item["Key"]] = Obj(
-                item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), not curated or _whole_gzip(body), kept
+                item["Key"], str(got.get("VersionId")), sha, dict(got.get("Metadata", {})), not gzipped or _whole_gzip(body), kept
             )
     return Archive(layout, objects, partitions(glue, database, table))
 

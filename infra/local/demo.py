@@ -41,6 +41,12 @@ PER_CURRENCY = (
     "SELECT year, month, marketplace_currency, count(*), sum(try_cast(sales_price AS decimal(18, 6))) FROM sales GROUP BY 1, 2, 3"
 )
 FIRST_MONTH = "2018-01"  # the first month with sales reports
+RESTATEMENTS_VIEW = "Create the sales restatements view"
+RESTATED = (
+    "SELECT fetch_number, fetched_at, currency, rows, units, sales, estimated_earnings, rows_change, units_change, sales_change,"
+    " estimated_earnings_change FROM sales_restatements WHERE year = '{year}' AND month = '{month}'"
+    " AND (rows_change <> 0 OR units_change <> 0 OR sales_change <> 0 OR estimated_earnings_change <> 0) ORDER BY fetch_number, currency"
+)
 # One query per schema-free report type: values read by the header name the (illustrative) emulator file serves.
 TYPE_QUERIES = (
     (
@@ -184,6 +190,15 @@ class Demo:
         result = athena.run_named(MONTHLY_STATUS)
         print(f"\n  -- {MONTHLY_STATUS} (a month without sales keeps its row and says why)")
         print(indent(format_table(result.columns, result.rows, max_rows=12, max_width=24)))
+    def restatements(self, month: str) -> None:
+        """The month's versions Amazon served and each one's change, through the restatements view over the history table."""
+        athena = self.local_athena()
+        athena.run_named(RESTATEMENTS_VIEW)
+        year, mm = month.split("-")
+        sql = RESTATED.format(year=year, month=mm)
+        print(f"\n  [{RESTATEMENTS_VIEW}] → {DATABASE}.{TABLE}_restatements created; what each new version of {month} changed:")
+        print(f"  -- {sql}")
+        print(indent(format_table(*athena.query(sql))))
 
     def local_athena(self) -> LocalAthena:
         """The Athena stand-in, refreshed to the partitions registered now."""
@@ -266,6 +281,7 @@ def show_runs(d: Demo) -> None:
     rows = [(c, *old.get(c, (0, None)), *new[c]) for c in sorted(new) if old.get(c) != new[c]]
     print(f"\n  {restated} per currency where the restatement changed something (local Athena, before → after):")
     print(indent(format_table(["currency", "rows before", "sales before", "rows after", "sales after"], rows), "    "))
+    d.restatements(restated)
 
 
 def start_month(text: str) -> str:

@@ -303,6 +303,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales",
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_earnings",
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_earnings_yearly",
+        "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_history",
         "arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_subscription",
     ]
 

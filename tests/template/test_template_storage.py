@@ -213,13 +213,13 @@ def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], res
         properties = definition["Properties"]
         assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert properties["Database"] == {"Ref": "GlueDatabase"}
-        tables = ("SalesTable", *JSON_TABLES.values(), "PeriodsTable")
+        tables = ("SalesTable", "SalesHistoryTable", *JSON_TABLES.values(), "PeriodsTable")
         assert any(f'"${{GlueDatabase}}"."${{{table}}}"' in properties["QueryString"]["Fn::Sub"] for table in tables)
 
 
 def test_typed_view_query(resolver: Resolver) -> None:
     queries = named_queries(resolver({}))
-    (sql,) = [sql for name, sql in queries.items() if "view" in name.lower()]
+    (sql,) = [sql for name, sql in queries.items() if "typed" in name.lower() and "view" in name.lower()]
     assert sql.startswith('CREATE OR REPLACE VIEW "appstore_archive"."sales_typed" AS')
     assert 'FROM "appstore_archive"."sales"' in sql
     assert "try_cast(units AS integer) AS units" in sql
@@ -236,6 +236,8 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
     connection.execute("CREATE SCHEMA appstore_archive")
     columns = [*schema.CANONICAL_COLUMNS, *schema.PARTITION_KEYS]
     connection.execute(f"CREATE TABLE appstore_archive.sales ({', '.join(f'{c} VARCHAR' for c in columns)})")
+    history = [*schema.CANONICAL_COLUMNS, "fetched_at", "source_sha256", *schema.PARTITION_KEYS]
+    connection.execute(f"CREATE TABLE appstore_archive.sales_history ({', '.join(f'{c} VARCHAR' for c in history)})")
     for report in JSON_TABLES:
         keys = ", ".join(f"{k} VARCHAR" for k in BY_NAME[report].partition_keys)
         connection.execute(

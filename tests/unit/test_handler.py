@@ -159,6 +159,9 @@ def test_a_restated_month_is_rearchived_and_the_others_are_untouched(
     changed = {v["Key"] for v in versions(aws) if v["Key"] not in before or before[v["Key"]] != v["VersionId"]}
     assert "appstore/periods/sales.json.gz" in changed  # the periods table records the new figures
     changed.discard("appstore/periods/sales.json.gz")
+    history = {key for key in changed if key.startswith("appstore/history/")}  # the new version's history copy, a new key
+    assert len(history) == 1 and f"/year={restated[:4]}/month={restated[5:]}/" in history.pop()
+    changed = {key for key in changed if not key.startswith("appstore/history/")}
     assert all(restated.replace("-", "_") in key for key in changed) and len(changed) == 2
 
 

@@ -55,17 +55,20 @@ class Curated:
     guess_notes: tuple[str, ...] = ()  # the first few of them, described
 
 
-def curate(source: Path, target: BinaryIO, max_bytes: int | None = None) -> Curated:
-    """Write the curated CSV (gzip, UTF-8, no BOM) of `source` to `target`; ReportFormatError if it cannot be."""
+def curate(source: Path, target: BinaryIO, max_bytes: int | None = None, extra: tuple[tuple[str, str], ...] = ()) -> Curated:
+    """Write the curated CSV (gzip, UTF-8, no BOM) of `source` to `target`; ReportFormatError if it cannot be.
+
+    `extra` (column, value) pairs are appended to the header and to every row (the history copy's fetched_at, source_sha256).
+    """
     # ReportFormatError covers SchemaError, and ReportTooLarge: raised once over `max_bytes` decompressed bytes.
     try:
         with open_text(source, max_bytes) as text:
-            return _rewrite(text, target)
+            return _rewrite(text, target, extra)
     except csv.Error as exc:
         raise ReportFormatError(f"report is not valid CSV: {exc}") from None
 
 
-def _rewrite(text: IO[str], target: BinaryIO) -> Curated:
+def _rewrite(text: IO[str], target: BinaryIO, extra: tuple[tuple[str, str], ...] = ()) -> Curated:
     """Map each row to the canonical columns; fold newlines inside values to one space."""
     reader = csv.reader(text, strict=True)
     header = next(reader, None)
@@ -80,7 +83,8 @@ def _rewrite(text: IO[str], target: BinaryIO) -> Curated:
     with gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0) as packed:
         out = io.TextIOWrapper(packed, encoding="utf-8", newline="")
         writer = csv.writer(out, dialect=CuratedDialect)
-        writer.writerow(CANONICAL_COLUMNS)
+        writer.writerow((*CANONICAL_COLUMNS, *(name for name, _ in extra)))
+        appended = tuple(value for _, value in extra)
         for row in reader:
             spanned = reader.line_num - last_line > 1  # a value holds a line break
             last_line = reader.line_num
@@ -92,7 +96,7 @@ def _rewrite(text: IO[str], target: BinaryIO) -> Curated:
             values = pick(row)
             if spanned:
                 values = tuple(_NEWLINES.sub(" ", v) for v in values)
-            writer.writerow(values)
+            writer.writerow((*values, *appended))
             rows += 1
         out.flush()
         out.detach()

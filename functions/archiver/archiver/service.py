@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from archiver.appstore import AppstoreClient, Credentials
 from archiver.deadline import Deadline
+from archiver.historyrun import run_history
 from archiver.months import Month
 from archiver.parts import Part, mend, prepare_part, settle
 from archiver.periodsrun import Recorder
@@ -153,6 +154,16 @@ def invoke(
             results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
         finally:
             periods.record(part.store)
+    # Each raw version without its history copy (this run's fetches, then older ones) gets one, bounded per run.
+    run_history(
+        [p.store for p, _ in ready],
+        clients.glue,
+        settings.glue_database,
+        settings.glue_table,
+        deadline.time_left,
+        SAFETY_MARGIN_SECONDS,
+        settings.max_decompressed_bytes,
+    )
     return ended(results, broken)
 
 
