@@ -77,6 +77,8 @@ def _uploads(s3: Any, bucket: str, prefix: str) -> list[tuple[str, str]]:
 
 def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> None:
     """Put one classified object into its report type's records."""
+    if kind == "columns":  # the typed views' summary: derived from the curated objects, rebuilt by the next run if lost
+        return
     if period is None:
         if kind == "unsupported":
             part.unsupported = item

@@ -15,7 +15,8 @@ _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
 _QUARANTINED = re.compile(r"[0-9a-f]{64}-[^/]+")
 
 # What a key is: (report type, kind, period); kind is raw, curated, quarantine, history, a marker kind, or (no period)
-# unsupported or periods (the type's object in the periods table, `{prefix}periods/{type}.json.gz`).
+# unsupported, columns (the typed views' column summary) or periods (the type's object in the periods table,
+# `{prefix}periods/{type}.json.gz`).
 Kind = tuple[ReportType, str, Period | None]
 
 
@@ -42,6 +43,8 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
         return "unsupported", None
     if key == periods_key(prefix, report):
         return "periods", None
+    if key == report.columns_key(prefix) and report.curated == "jsonl":
+        return "columns", None  # the typed views' column summary (archiver/typedupkeep.py)
     state = f"{prefix}state/{report.name}/"
     if key.startswith(state):
         if match := _MARKER.fullmatch(key[len(state) :]):

@@ -7,7 +7,9 @@ registered partitions (one listing of the table's location) into a temporary dir
 ``key=value/...`` like the partitions, and later ``refresh()`` calls download only new or changed
 objects. A DuckDB view named like each Glue table, in a schema named like the Glue database,
 reads its files as the table's SerDe would (see infra/local/athena_source.py); only the
-partitions registered in Glue are visible. SQL is transpiled with sqlglot (athena → duckdb).
+partitions registered in Glue are visible. A view stored in Glue as Athena stores one (the archive's
+typed views, infra/local/athena_views.py) becomes a DuckDB view of its definition when a query names it.
+SQL is transpiled with sqlglot (athena → duckdb).
 
     python -m infra.local.athena --endpoint http://127.0.0.1:PORT "SELECT year, month, count(*) FROM sales GROUP BY 1, 2"
     python -m infra.local.athena --endpoint http://127.0.0.1:PORT --named "Units by country per month"
@@ -28,6 +30,7 @@ from infra.local import athena_sql as sqltext
 from infra.local.athena_source import ident, view_sql
 from infra.local.athena_sql import AthenaError, QueryResult, template_queries, transpile
 from infra.local.athena_sync import CatalogMissing, TableCopy, glue_tables
+from infra.local.athena_views import glue_view
 from infra.local.tables import _width, format_table
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ class LocalAthena:
         self.connection.execute(f"USE {ident(database)}")
         self.deferred_views: dict[str, str] = {}  # view name → the template's CREATE VIEW, run when a query names it
         self._defer_template_views = False
+        self.glue_views: set[str] = set()  # views stored in Glue (the archive's typed views), created when a query names them
 
     @property
     def partitions(self) -> list[list[str]]:
@@ -68,6 +72,17 @@ class LocalAthena:
         self.catalog = None
         for name in sorted({self.table, *self.copies}):
             self._load(name)
+        for name in sorted(self.glue_views):  # a view's definition may have changed since
+            self.glue_views.discard(name)
+            self._glue_view(name)
+
+    def _glue_view(self, name: str) -> bool:
+        """Create the DuckDB view of a view stored in Glue; False when `name` is not one."""
+        definition = glue_view(self.glue, self.database, name)
+        if definition is not None:
+            self.glue_views.add(name)
+            self.query(definition)  # loads the tables it reads
+        return definition is not None
 
     def _load(self, name: str) -> TableCopy:
         """Read one table and its partitions from Glue, download its new or changed objects, (re)create its view."""
@@ -101,7 +116,9 @@ class LocalAthena:
                 name = name.lower()  # Glue names are lower case; DuckDB's identifiers ignore case
                 if name in self.deferred_views:
                     self.query(self.deferred_views.pop(name))
-                elif name not in self.copies and name in self._glue_tables():
+                elif name in self.copies or name in self.glue_views or name not in self._glue_tables():
+                    continue
+                elif not self._glue_view(name):
                     self._load(name)
 
     def _show_partitions(self, named: str) -> QueryResult:

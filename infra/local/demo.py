@@ -190,6 +190,7 @@ class Demo:
         result = athena.run_named(MONTHLY_STATUS)
         print(f"\n  -- {MONTHLY_STATUS} (a month without sales keeps its row and says why)")
         print(indent(format_table(result.columns, result.rows, max_rows=12, max_width=24)))
+
     def restatements(self, month: str) -> None:
         """The month's versions Amazon served and each one's change, through the restatements view over the history table."""
         athena = self.local_athena()

@@ -11,6 +11,8 @@ from archiver.months import Month
 from archiver.periods import Period
 from archiver.reports import BY_NAME
 from archiver.sections import curate_sections
+from archiver.store import ArchiveStore
+from archiver.typedupkeep import keep_typed_views
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 
 
@@ -40,4 +42,8 @@ def archive_every_json_type(stack: LocalStack, month: Month, scratch: Path) -> d
     """One period of each schema-free type: the month's earnings and subscription, the previous year's earnings."""
     periods: dict[str, Period] = {"earnings": month.shift(-1), "earnings_yearly": BY_NAME["earnings_yearly"].period_of(month.shift(-12))}
     periods["subscription"] = month
-    return {report: archive_json(stack, report, period, scratch) for report, period in periods.items()}
+    rows = {report: archive_json(stack, report, period, scratch) for report, period in periods.items()}
+    for report in periods:  # as the end of a run does: the typed views take in what was archived
+        store = ArchiveStore(stack.clients.s3, BUCKET, stack.env["ARCHIVE_PREFIX"], BY_NAME[report])
+        keep_typed_views(store, stack.clients.glue, DATABASE, TABLE)
+    return rows

@@ -50,6 +50,8 @@ S3_OBJECT_ACTIONS = {
     "s3:AbortMultipartUpload",
 }
 GLUE_ACTIONS = {"glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:CreatePartition", "glue:UpdatePartition"}
+VIEW_ACTIONS = {"glue:GetTable", "glue:CreateTable", "glue:UpdateTable"}  # exactly what archiver/typedviews.py calls
+JSON_TYPES = tuple(r.name for r in REPORT_TYPES if r.curated == "jsonl")
 
 
 def function_properties(template: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +296,9 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     assert set(as_list(object_statements[0]["Action"])) == S3_OBJECT_ACTIONS
     assert as_list(object_statements[0]["Resource"]) == [f"arn:aws:s3:::{bucket}/{prefix}*"]
 
-    glue_statements = [s for s in statements.values() if any(a.startswith("glue:") for a in as_list(s["Action"]))]
+    glue_statements = [
+        s for sid, s in statements.items() if sid != "KeepTypedViews" and any(a.startswith("glue:") for a in as_list(s["Action"]))
+    ]
     assert len(glue_statements) == 1
     assert set(as_list(glue_statements[0]["Action"])) == GLUE_ACTIONS  # exactly what archiver/catalog.py calls
     assert sorted(as_list(glue_statements[0]["Resource"])) == [
@@ -326,7 +330,16 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     assert as_list(uploads["Action"]) == ["s3:ListBucketMultipartUploads"]
     assert uploads["Resource"] == f"arn:aws:s3:::{bucket}"
 
-    allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | {"s3:ListBucket", "s3:DeleteObjectVersion"}
+    # The typed views: table actions only, on the views' names (archiver/typedviews.py), never on the tables' own names.
+    views = statements["KeepTypedViews"]
+    assert set(as_list(views["Action"])) == VIEW_ACTIONS
+    assert sorted(as_list(views["Resource"])) == [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/appstore_archive",
+        *(f"arn:aws:glue:us-east-1:123456789012:table/appstore_archive/sales_{name}_typed*" for name in sorted(JSON_TYPES)),
+    ]
+
+    allowed = S3_OBJECT_ACTIONS | GLUE_ACTIONS | VIEW_ACTIONS | {"s3:ListBucket", "s3:DeleteObjectVersion"}
     (versioning,) = [s for s in statements.values() if "s3:GetBucketVersioning" in as_list(s["Action"])]
     assert as_list(versioning["Action"]) == ["s3:GetBucketVersioning"]
     assert versioning["Resource"] == f"arn:aws:s3:::{bucket}"

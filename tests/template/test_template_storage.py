@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from archiver.completeness import COLUMNS as PERIOD_COLUMNS
 from archiver.convert import CuratedDialect
 from archiver.periodsfile import periods_folder
 from archiver.reports import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
+from archiver.typedviews import views
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -213,8 +216,11 @@ def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], res
         properties = definition["Properties"]
         assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert properties["Database"] == {"Ref": "GlueDatabase"}
-        tables = ("SalesTable", "SalesHistoryTable", *JSON_TABLES.values(), "PeriodsTable")
-        assert any(f'"${{GlueDatabase}}"."${{{table}}}"' in properties["QueryString"]["Fn::Sub"] for table in tables)
+        tables = [
+            f'"${{GlueDatabase}}"."${{{table}}}"' for table in ("SalesTable", "SalesHistoryTable", *JSON_TABLES.values(), "PeriodsTable")
+        ]
+        tables += [f'"${{GlueDatabase}}"."${{{table}}}_typed"' for table in JSON_TABLES.values()]  # a typed view (archiver/typedviews.py)
+        assert any(table in properties["QueryString"]["Fn::Sub"] for table in tables)
 
 
 def test_typed_view_query(resolver: Resolver) -> None:
@@ -262,6 +268,14 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
             [values.get(column, "") for column in columns],
         )
     results = {}
+    # The typed earnings view the archive keeps (archiver/typedviews.py), as it is for the illustrative earnings files.
+    earnings = {"Marketplace": "varchar", "Payment Amount": "decimal:2", "Payment Currency": "varchar", "Payment Status": "varchar"}
+    (typed,) = views(BY_NAME["earnings"], "appstore_archive", "sales_earnings", {None: {**earnings, "Payment Date": "date:mdy"}})
+    connection.execute(sqlglot.transpile(f'CREATE VIEW "appstore_archive"."{typed.name}" AS {typed.sql}', read="athena", write="duckdb")[0])
+    connection.execute(
+        "INSERT INTO appstore_archive.sales_earnings VALUES (NULL, 2, MAP {'Payment Amount': '(1,004.18)', 'Payment Currency': 'USD',"
+        " 'Payment Status': 'Issued', 'Payment Date': '4/28/2024'}, '2024', '03')"
+    )
     for name in sorted(queries, key=lambda n: "view" not in n.lower()):
         (statement,) = sqlglot.transpile(queries[name], read="athena", write="duckdb")
         results[name] = connection.execute(statement).fetchall()
@@ -277,6 +291,10 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
     assert str(typed["Charge"][1]) == "0.990000"
     assert str(typed["Charge"][2]) == "2024-03-05 10:11:12"
     assert typed["Refund"] == (None, None, None), "malformed values become NULL, not errors"
+    (paid,) = connection.execute(
+        sqlglot.transpile(queries["What Amazon paid per month (typed earnings)"], read="athena", write="duckdb")[0]
+    ).fetchall()
+    assert paid == ("2024", "03", "USD", "Issued", 1, Decimal("-1004.18"), date(2024, 4, 28))
 
 
 # --- the schema-free report tables -----------------------------------------------------------

@@ -101,6 +101,10 @@ class ReportType:
         """The type's one `unsupported` marker: its LastModified is when the API last refused the type as unknown."""
         return f"{prefix}state/{self.name}/unsupported.json"
 
+    def columns_key(self, prefix: str) -> str:
+        """A schema-free type's column summary, the source of its typed views: `{prefix}state/{type}/columns.json`."""
+        return f"{prefix}state/{self.name}/columns.json"
+
     def quarantine_key(self, prefix: str, period: Period, sha256: str, served_name: str) -> str:
         """Where served bytes that could not be curated are kept."""
         return f"{prefix}quarantine/{self.name}/{self.partition_path(period)}{sha256}-{served_name}"

@@ -23,6 +23,7 @@ from archiver.report import MonthResult, RunFailedError
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.transaction import Superseded
+from archiver.typedupkeep import TypedViewsError, keep_typed_views
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -154,6 +155,10 @@ def invoke(
             results += pipeline.run(part.planned, deadline.time_left, SAFETY_MARGIN_SECONDS, on_result)
         finally:
             periods.record(part.store)
+        try:  # a schema-free type's typed views take in the keys and values of what the run archived
+            keep_typed_views(part.store, clients.glue, settings.glue_database, settings.glue_table)
+        except TypedViewsError as exc:
+            broken.append((part.store.report, exc))
     # Each raw version without its history copy (this run's fetches, then older ones) gets one, bounded per run.
     run_history(
         [p.store for p, _ in ready],
