@@ -58,6 +58,6 @@ def page(title: str, meta: str, summary: Table, parts: list[Section]) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head><body>'
         f"<h1>{escape(title)}</h1><p class='meta'>{escape(meta)}</p>"
-        f'<div class="figure">{table("summary", summary)}</div>'
+        f'<h2>Totals per currency</h2><div class="figure">{table("summary", summary)}</div>'
         f"{''.join(section(p) for p in parts)}</body></html>\n"
     )
