@@ -6,13 +6,15 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
 
-from archiver.completeness import COLUMNS, period_rows
+from archiver.completeness import COLUMNS, STATUSES, PeriodRow, period_rows
 from archiver.months import Month
-from archiver.periodsfile import decode, periods_key
+from archiver.periodsfile import decode, encode, periods_key
+from archiver.periodsrun import MIN_SECONDS, Recorder
 from archiver.report import RunFailedError
 from archiver.reports import SALES
 from archiver.service import Clients
@@ -137,8 +139,50 @@ def test_a_failed_table_write_leaves_the_previous_object_whole_and_never_fails_t
     assert table(aws)[str(CURRENT)]["row_count"] == 7
 
 
+def test_the_row_fields_are_the_columns_and_rows_use_the_listed_statuses(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    assert tuple(f.name for f in fields(PeriodRow)) == tuple(name for name, _ in COLUMNS)
+    run()
+    assert {row["status"] for row in table(aws).values()} <= set(STATUSES)
+
+
 def test_decode_reads_what_encode_wrote_and_ignores_unknown_keys(aws: Clients) -> None:
     store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
     rows = period_rows(store, Month(2024, 1), Month(2024, 2))
     body = b"".join(json.dumps({**row.record(), "account": "1"}).encode() + b"\n" for row in rows)
     assert list(decode(body).values()) == rows
+
+
+def test_every_line_is_one_json_object_the_hive_json_serde_reads_exactly() -> None:
+    """Hive's JsonSerDe (Jackson) reads one JSON object per text line, keys matched to the lower-case column names;
+    a string column takes a JSON string or null, a bigint column a JSON integer or null. TextInputFormat splits lines
+    on \\n and \\r only: with ensure_ascii every control character, U+2028 and non-ASCII text is a JSON escape."""
+    error = 'a "quoted" C:\\path\r\nsecond line\ttab ü € 😀 \u2028 \x00 end'
+    row = PeriodRow("sales", "2024-03", "2024", "03", "failed", 2**62, "sales 2024 03.zip", "ab" * 32, None, None, error)
+    body = encode([row, PeriodRow("earnings_yearly", "2024", "2024", None, "deferred")])
+    assert body.count(b"\n") == 2 and b"\r" not in body and max(body) < 0x80 and min(body.replace(b"\n", b" ")) >= 0x20
+    kinds = {"string": str, "bigint": int}
+    for line, expected in zip(body.splitlines(), (row, None), strict=True):
+        record = json.loads(line)
+        assert list(record) == [name.lower() for name, _ in COLUMNS]
+        for name, kind in COLUMNS:
+            assert record[name] is None or type(record[name]) is kinds[kind], name
+        if expected is not None:
+            assert record["last_error"] == error and record["row_count"] == 2**62
+
+
+def test_a_failure_is_not_remembered_for_a_period_the_bucket_has(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    """A failed partition repair of an archived month outside the window: a later run repairs it without a result."""
+    run()
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
+    rows = {row.period: row for row in period_rows(store, START, CURRENT)}
+    failed = replace(rows[str(START)], status="failed", last_error="partition could not be registered: boom")
+    again = period_rows(store, START, CURRENT, previous={**rows, str(START): failed})[0]
+    assert (again.status, again.last_error, again.row_count) == ("archived", failed.last_error, 4)
+
+
+def test_a_table_is_left_to_the_next_run_when_the_run_is_short_of_time(aws: Clients) -> None:
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
+    Recorder(START, CURRENT, lambda: MIN_SECONDS - 1).record(store)
+    assert table_versions(aws) == []
+    Recorder(START, CURRENT, lambda: MIN_SECONDS).record(store)
+    assert list(table(aws)) == MONTHS

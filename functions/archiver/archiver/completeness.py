@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +51,6 @@ class PeriodRow:
         return asdict(self)
 
 
-assert tuple(f.name for f in fields(PeriodRow)) == tuple(name for name, _ in COLUMNS)
-
-
 def store_status(markers: Iterable[str], raw: datetime | None, quarantined: datetime | None) -> str | None:
     """What the bucket says of a period: a pending or deferred marker or a newer quarantine wins over what is archived."""
     held = set(markers)
@@ -80,11 +77,10 @@ def archived_facts(store: ArchiveStore, period: Period, seen: Seen, old: PeriodR
             "first_archived": old.first_archived,
             "last_changed": changed,
         }
-    view = store.month(period)
-    raw = next((r for r in view.raw if r.key == key), None)
-    rows = view.curated.metadata.get("rows", "") if view.curated else ""
+    sha256 = store.head(key).metadata.get("sha256")  # a HEAD each, only when the raw object changed
+    rows = store.head(store.curated_key(period)).metadata.get("rows", "") if seen.curated else ""
     first = first_version(store, period) or modified
-    facts: dict[str, Any] = {"served_name": name, "sha256": raw.metadata.get("sha256") if raw else None, "last_changed": changed}
+    facts: dict[str, Any] = {"served_name": name, "sha256": sha256, "last_changed": changed}
     return {**facts, "row_count": int(rows) if rows.isdigit() else None, "first_archived": iso(first)}
 
 
@@ -96,11 +92,11 @@ def row_of(
     status = store_status(seen.markers, max(seen.raw.values(), default=None), seen.quarantined)
     if result is not None:
         failed, error = result.status == "failed", result.error
-    else:  # a failure is remembered while the bucket holds what it held then
-        failed = old is not None and old.status == "failed" and old.sha256 == facts.get("sha256")
+    else:  # a failure that left nothing behind is remembered until a run reports on the period or the bucket has it
+        failed = old is not None and old.status == "failed" and status is None
         error = old.last_error if old is not None else None
     if failed and status not in ("pending", "quarantined"):
-        status = "failed"  # a failed month leaves nothing behind: only the run's result (or the previous row) says so
+        status = "failed"  # the latest attempt failed; the bucket holds what it held before
     values = store.report.partition_values(period)
     month = values[1] if len(values) > 1 else None
     status = status or ("unsupported" if unsupported else "deferred")

@@ -18,6 +18,7 @@ class Seen:
     raw: dict[str, datetime] = field(default_factory=dict)  # key -> LastModified
     markers: dict[str, datetime] = field(default_factory=dict)  # not_found / deferred / pending -> LastModified
     quarantined: datetime | None = None  # the newest quarantined file's LastModified
+    curated: bool = False  # the period's curated object is there
 
 
 def iso(moment: datetime) -> str:
@@ -26,12 +27,15 @@ def iso(moment: datetime) -> str:
 
 
 def gather(store: ArchiveStore) -> tuple[dict[Period, Seen], bool]:
-    """Three listings (raw, state, quarantine): each period's evidence, and whether the type is marked unsupported."""
+    """Four listings (raw, curated, quarantine, state): each period's evidence, and whether the type is marked unsupported."""
     report, prefix = store.report, store.prefix
     seen: dict[Period, Seen] = {}
     for item in store.listing(f"{prefix}raw/{report.name}/"):
         if (period := report.period_in_key(item["Key"])) is not None:
             seen.setdefault(period, Seen()).raw[item["Key"]] = item["LastModified"]
+    for item in store.listing(report.table_prefix(prefix)):
+        if (period := report.period_in_key(item["Key"])) is not None and item["Key"] == store.curated_key(period):
+            seen.setdefault(period, Seen()).curated = True
     for item in store.listing(f"{prefix}quarantine/{report.name}/"):
         if (period := report.period_in_key(item["Key"])) is not None:
             entry = seen.setdefault(period, Seen())

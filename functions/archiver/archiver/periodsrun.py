@@ -13,6 +13,7 @@ from archiver.report import MonthResult
 from archiver.store import ArchiveStore
 
 logger = Logger(child=True)
+MIN_SECONDS = 30.0  # with less Lambda time left a type's table is left to the next run (a timeout would hide the run's result)
 
 
 def refresh(store: ArchiveStore, start: Month, current: Month, results: list[MonthResult]) -> list[PeriodRow] | None:
@@ -25,8 +26,8 @@ def refresh(store: ArchiveStore, start: Month, current: Month, results: list[Mon
 class Recorder:
     """Collects a run's results and writes a type's periods table when told its share of the run ended."""
 
-    def __init__(self, start: Month, current: Month) -> None:
-        self.start, self.current = start, current
+    def __init__(self, start: Month, current: Month, time_left: Callable[[], float] = lambda: float("inf")) -> None:
+        self.start, self.current, self.time_left = start, current, time_left
         self.results: list[MonthResult] = []
 
     def watch(self, on_result: Callable[[MonthResult], None]) -> Callable[[MonthResult], None]:
@@ -41,6 +42,9 @@ class Recorder:
     def record(self, store: ArchiveStore) -> None:
         """Write the type's table if it changed; a failure is logged (the next run writes it), never raised."""
         name = store.report.name
+        if self.time_left() < MIN_SECONDS:
+            logger.warning(f"{name}: the periods table is left to the next run: {self.time_left():.0f} s left")
+            return
         try:
             written = refresh(store, self.start, self.current, [r for r in self.results if r.report == name])
         except Exception as exc:

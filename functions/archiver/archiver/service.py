@@ -102,7 +102,7 @@ def invoke(
     request = parse_event(event, current)
     chosen = selected(settings.reports, request)
     require_versioning(clients.s3, settings)
-    periods = Recorder(settings.start_month, current)  # each type's periods table, written as its share ends
+    periods = Recorder(settings.start_month, current, time_left)  # each type's periods table, written as its share ends
     on_result = periods.watch(on_result)
     parts: list[Part] = []
     broken: list[tuple[ReportType, Exception]] = []
