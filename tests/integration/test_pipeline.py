@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import app
+from archiver import historyrun
 from archiver.convert import CuratedDialect
 from archiver.months import Month
 from archiver.schema import CANONICAL_COLUMNS
@@ -117,7 +118,9 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
     archived = [Month.parse(m) for m in every if m not in MISSING]
 
     markers = {f"{PREFIX}state/sales/not_found/{m}.json" for m in MISSING}
-    assert keys(stack) == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers
+    history = {key for key in keys(stack) if key.startswith(f"{PREFIX}history/")}  # the history copies: bounded per run
+    assert len(history) == min(historyrun.COPIES_PER_RUN, len(archived))
+    assert keys(stack) - history == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers
     for month in archived:
         result = results[str(month)]
         assert (result["raw_key"], result["curated_key"]) == (raw_key(month), curated_key(month))
@@ -139,7 +142,10 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
     assert list(second) == lookback
     assert set(statuses(second).values()) == {"unchanged"}
     assert ok_requests(stack, "report") - links == len(lookback)
-    assert versions(stack) == before  # nothing written, not even a state marker
+    after = versions(stack)
+    copies = {key for key in after if key.startswith(f"{PREFIX}history/")} - set(before)  # the history backfill goes on
+    assert len(copies) == min(historyrun.COPIES_PER_RUN, len(archived) - len(history))
+    assert {k: v for k, v in after.items() if k not in copies} == before  # nothing else written, not even a state marker
 
 
 def test_zip_and_gzip_give_byte_identical_curated_objects(stack: LocalStack) -> None:
@@ -215,6 +221,9 @@ def test_restated_month_is_rearchived_and_untouched_months_are_not_rewritten(sta
     assert statuses(second) == {str(CURRENT): "unchanged", str(previous): "archived", str(CURRENT.shift(-2)): "unchanged"}
     after = versions(stack)
     changed = {key for key in after if after[key] != before.get(key)}
+    (history,) = {key for key in changed if key.startswith(f"{PREFIX}history/")}  # the new version's history copy, a new key
+    assert history.startswith(f"{PREFIX}history/sales/year={previous.year}/month={previous.mm}/")
+    changed.remove(history)
     assert changed == {raw_key(previous), curated_key(previous)}
     for key in changed:
         assert after[key][1:] == before[key]  # exactly one new version on top of the old one
