@@ -48,24 +48,26 @@ RESTATED = (
     " estimated_earnings_change FROM sales_restatements WHERE year = '{year}' AND month = '{month}'"
     " AND (rows_change <> 0 OR units_change <> 0 OR sales_change <> 0 OR estimated_earnings_change <> 0) ORDER BY fetch_number, currency"
 )
-# One query per schema-free report type: values read by the header name the (illustrative) emulator file serves.
+# One query per schema-free report type, over the typed views the run keeps (README "Typed views"): a column per header
+# of the (illustrative) emulator files, amounts as decimals, dates as dates.
 TYPE_QUERIES = (
     (
         "earnings",
-        "SELECT year, month, element_at(fields, 'Marketplace') AS marketplace, element_at(fields, 'Payment Amount') AS payment,"
-        " element_at(fields, 'Payment Status') AS status FROM sales_earnings ORDER BY year DESC, month DESC, line LIMIT 6",
+        "SELECT year, month, marketplace, earnings_before_tax, tax_withheld, payment_amount, payment_date, payment_status"
+        " FROM sales_earnings_typed ORDER BY year DESC, month DESC, line LIMIT 6",
     ),
     (
         "earnings_yearly",
-        "SELECT year, section, count(*) AS rows, min(element_at(fields, 'Payment Amount')) AS a_payment"
-        " FROM sales_earnings_yearly GROUP BY year, section ORDER BY year, min(line)",
+        "SELECT year, marketplace, charge_units, gross_earnings, refunds, currency"
+        " FROM sales_earnings_yearly_typed_summary ORDER BY year, line",
     ),
     (
         "subscription",
-        "SELECT year, month, element_at(fields, 'Subscription SKU') AS sku, sum(CAST(element_at(fields, 'Started') AS integer)) AS started"
-        " FROM sales_subscription GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2 DESC, 3 LIMIT 6",
+        "SELECT year, month, subscription_sku, sum(started) AS started, sum(ended) AS ended, max(date) AS last_day"
+        " FROM sales_subscription_typed GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2 DESC, 3 LIMIT 6",
     ),
 )
+PAID = "What Amazon paid per month (typed earnings)"
 
 
 def section(title: str) -> None:
@@ -178,8 +180,10 @@ class Demo:
         print(f"\n  -- {PER_YEAR}")
         print(indent(format_table(*athena.query(PER_YEAR))))
         for report, sql in TYPE_QUERIES:
-            print(f"\n  -- {report} (schema-free JSON Lines; the emulator's file is an illustration): {sql}")
+            print(f"\n  -- {report} (a typed view the run keeps over the schema-free rows; the emulator's file is an illustration): {sql}")
             print(indent(format_table(*athena.query(sql), max_rows=8)))
+        print(f"\n  -- {PAID} (named query over the typed earnings view)")
+        print(indent(format_table(*athena.run_named(PAID), max_rows=8)))
 
     def completeness(self) -> None:
         """The periods table through the local Athena: a row for every period of every report type, and the months it keeps."""

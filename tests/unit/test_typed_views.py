@@ -113,12 +113,13 @@ def test_views_one_per_section_typed_from_every_file() -> None:
         ("new", "date:mdy"),
     )
     assert "WHERE section = 'It''s'" in made["t_yearly_typed_it_s"].sql
-    (plain,) = views(EARNINGS, "db", "t", {None: {"A": "bigint"}})
+    (plain,) = views(EARNINGS, "db", "t", {None: {"A": "bigint", "Account": "varchar"}})
+    assert [name for name, _ in plain.columns] == ["year", "month", "line", "a", "account_2"]  # `account` kept free
     assert plain.name == "t_typed" and plain.sql.endswith('FROM "db"."t" WHERE section IS NULL')
     stored = table_input(plain, "db")
     assert stored["TableType"] == "VIRTUAL_VIEW" and presto_sql(stored) == plain.sql
     assert [(c["Name"], c["Type"]) for c in stored["StorageDescriptor"]["Columns"]] == [
-        ("year", "string"), ("month", "string"), ("line", "bigint"), ("a", "bigint"),
+        ("year", "string"), ("month", "string"), ("line", "bigint"), ("a", "bigint"), ("account_2", "string"),
     ]  # fmt: skip
 
 
@@ -160,3 +161,9 @@ def test_upkeep_writes_the_summary_after_the_views_and_only_when_it_changed(aws:
 def test_the_sales_type_has_no_typed_views(aws: Clients) -> None:
     assert keep_typed_views(ArchiveStore(aws.s3, BUCKET, "appstore/"), aws.glue, DATABASE, TABLE) == []
     assert not keys(aws, "appstore/state/")
+
+
+def test_the_local_stand_in_reads_only_a_view_with_a_presto_definition() -> None:
+    assert presto_sql({"Name": "t", "TableType": "EXTERNAL_TABLE"}) is None
+    with pytest.raises(ValueError, match="no Presto view definition"):
+        presto_sql({"Name": "v", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "SELECT 1"})

@@ -12,7 +12,9 @@ from archiver.valuetypes import EMPTY, kind_of, merge
 
 Columns = dict[str, str]  # key as served -> kind (archiver.valuetypes), in order of first appearance
 Sections = dict[str | None, Columns]  # section (None: the file's one table, or a table without a title) -> its keys
-RESERVED = frozenset({"year", "month", "section", "line"})  # the view's own columns
+# The views' own columns, and `account`, kept free for the developer-account column a multi-account archive will add,
+# so that adding it never renames a column queries already use.
+RESERVED = frozenset({"year", "month", "section", "line", "account"})
 MAX_NAME = 100
 
 
