@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cli.query import QueryError
 from cli.report import data
 from cli.report.source import Ask
 
@@ -27,7 +28,8 @@ class Report:
     months: list[str]
     sales: list[data.Sales]
     skus: list[data.Sales]
-    approved: list[data.Approved] | None  # None: no earnings report archived in the range
+    approved: list[data.Approved] | None  # None: no earnings report archived in the range, or none readable
+    approved_note: str  # why there is no approved figure, when there is none
     fetches: list[data.Fetch]
     periods: list[data.Period]
 
@@ -48,6 +50,17 @@ def in_range(period: str, first: str, last: str) -> bool:
     return first <= period <= last if len(period) == 7 else first[:4] <= period <= last[:4]
 
 
+def approved_rows(ask: Ask, periods: list[data.Period], first: str, last: str) -> tuple[list[data.Approved] | None, str]:
+    """The earnings reports' earnings before tax, or None and why (none archived; a typed view without those columns)."""
+    if not any(p.report == "earnings" and p.status == "archived" for p in periods):
+        return None, "No earnings report is archived for these months: only the sales reports' estimate is shown."
+    try:
+        rows = data.approved(ask.named(APPROVED))
+    except QueryError as exc:  # the typed columns follow the served headers: another file layout has other names
+        return None, f"The archived earnings reports give no earnings before tax per currency ({exc}): only the estimate is shown."
+    return [a for a in rows if first <= a.month <= last], ""
+
+
 def collect(ask: Ask, database: str, table: str, label: str, first: str | None = None, last: str | None = None) -> Report:
     """Run the queries and keep the rows of the months first…last (default: the whole archive)."""
     periods = data.periods(ask.named(COMPLETENESS))
@@ -55,8 +68,7 @@ def collect(ask: Ask, database: str, table: str, label: str, first: str | None =
     first, last = span(periods, sales, first, last)
     periods = [p for p in periods if in_range(p.period, first, last)]
     skus = [s for s in data.sales(ask.named(BY_SKU)) if first <= s.month <= last]
-    earnings = any(p.report == "earnings" and p.status == "archived" for p in periods)
-    approved = [a for a in data.approved(ask.named(APPROVED)) if first <= a.month <= last] if earnings else None
+    approved, note = approved_rows(ask, periods, first, last)
     ask.named(RESTATEMENTS_VIEW)  # CREATE OR REPLACE VIEW: the view as the template defines it now
     view = f'SELECT * FROM "{database}"."{table}_restatements"'  # noqa: S608 (names from the stack's outputs, not input)
     fetches = [f for f in data.fetches(ask.sql(view)) if first <= f.month <= last]
@@ -67,6 +79,7 @@ def collect(ask: Ask, database: str, table: str, label: str, first: str | None =
         sales=[s for s in sales if first <= s.month <= last],
         skus=skus,
         approved=approved,
+        approved_note=note,
         fetches=sorted((f for f in fetches if f.month in shown), key=lambda f: (f.month, f.number, f.currency)),
         periods=periods,
     )

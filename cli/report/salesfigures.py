@@ -56,12 +56,9 @@ def sales_section(report: Report) -> Section:
 
 def earnings_section(report: Report) -> Section:
     """Per currency and month: the sales report's estimated earnings beside the earnings report's earnings before tax."""
-    note = (
-        "" if report.approved is not None else "No earnings report is archived for these months: only the sales report's estimate is shown."
-    )
     section = Section(
         "Estimated and approved earnings",
-        "Estimated: the sales reports' estimated earnings. Approved: the earnings reports' earnings before tax. " + note,
+        "Estimated: the sales reports' estimated earnings. Approved: the earnings reports' earnings before tax. " + report.approved_note,
     )
     estimated: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for row in report.sales:
