@@ -129,8 +129,6 @@ def invoke(
     if not ready:
         raise broken[0][1]
     if request.repair is not None and not any(part.planned for part, _ in ready):
-        for part, _ in ready:
-            periods.record(part.store)
         return ended(results, broken)  # nothing left to fetch: no secret, no token
     credentials = read_credentials(clients.secrets, settings.secret_id)
     deadline = Deadline(time_left, SAFETY_MARGIN_SECONDS)  # refreshed each time the pipeline reads the time left
