@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
 from archiver.months import Month
 from cli import history, output, runner, status, statusview, verify
-from cli.errors import FAILED, Failed, Failure, Group
+from cli.errors import FAILED, Failure, Group
 from cli.options import Selected, chosen_reports, report_option, target_options
 from cli.plan import build_event, validate
 from cli.query import run_query
-from cli.report import build
-from cli.report.collect import NothingArchived, collect
-from cli.report.source import asking
+from cli.report.command import report_command
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,31 +135,7 @@ def history_command(target: Selected, month: str, as_json: bool) -> None:
         history.print_history(out, period, found)
 
 
-def month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A --from/--to month: YYYY-MM."""
-    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)")
-    return value
-
-
-@cli.command("report")
-@target_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("appstore-report.html"), show_default=True)
-@click.option("--from", "first", metavar="YYYY-MM", callback=month_option, help="first month (default: the archive's first)")
-@click.option("--to", "last", metavar="YYYY-MM", callback=month_option, help="last month (default: the current one)")
-def report_command(target: Selected, out: Path, first: str | None, last: str | None) -> None:
-    """Write one self-contained HTML report (charts and tables, opens offline) and print its path."""
-    if first and last and first > last:
-        raise Failure(f"--from {first} is after --to {last}")
-    chosen = target()
-    with output.console(sys.stderr).status("running the report's queries…"), asking(chosen) as ask:
-        try:
-            label = f"Glue table {chosen.database}.{chosen.table}, " + (f"stack {chosen.stack}" if chosen.stack else "local stack")
-            data = collect(ask, chosen.database, chosen.table, label, first, last)
-        except NothingArchived as exc:
-            raise Failed(str(exc)) from None
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    click.echo(build.write(data, out, generated))
+cli.add_command(report_command)
 
 
 def main() -> None:

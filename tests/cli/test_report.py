@@ -89,3 +89,10 @@ def test_a_nine_year_archive_labels_years(local, tmp_path: Path) -> None:
     units_chart = html.split('data-chart="units"')[1].split("</svg>")[0]
     labels = re.findall(r"<text[^>]*>([^<]+)</text>", units_chart)
     assert {str(year) for year in range(2017, 2026)} <= set(labels) and not any(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in labels)
+
+
+def test_months_are_checked_before_anything_is_read() -> None:
+    bad = invoke("report", "--local", "--from", "2024-13")
+    assert bad.exit_code == 2 and "not a month (YYYY-MM)" in bad.output
+    reversed_ = invoke("report", "--local", "--from", "2024-05", "--to", "2024-01")
+    assert reversed_.exit_code == 2 and "--from 2024-05 is after --to 2024-01" in reversed_.output
