@@ -160,16 +160,21 @@ class Snapshot:
 
 
 def bucket_versions(stack: LocalStack) -> frozenset[tuple[str, str, bool, str]]:
-    """(key, version id, is latest, ETag) of every object version and delete marker."""
+    """(key, version id, is latest, ETag) of every object version and delete marker but the periods table's.
+
+    The periods table records what a run did, failures included (tests/unit/test_periods.py): the archive a fault must
+    not damage is everything else.
+    """
     listing = stack.clients.s3.list_object_versions(Bucket=BUCKET)
     versions = {(v["Key"], v["VersionId"], v["IsLatest"], v["ETag"]) for v in listing.get("Versions", [])}
-    return frozenset(versions | {(d["Key"], d["VersionId"], d["IsLatest"], "") for d in listing.get("DeleteMarkers", [])})
+    markers = {(d["Key"], d["VersionId"], d["IsLatest"], "") for d in listing.get("DeleteMarkers", [])}
+    return frozenset(v for v in versions | markers if not v[0].startswith(f"{PREFIX}periods/"))
 
 
 def current_keys(stack: LocalStack) -> set[str]:
-    """The keys of the bucket's current objects."""
+    """The keys of the bucket's current objects, but the periods table's."""
     pages = stack.clients.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
-    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+    return {item["Key"] for page in pages for item in page.get("Contents", []) if not item["Key"].startswith(f"{PREFIX}periods/")}
 
 
 def partitions(stack: LocalStack) -> dict[tuple[str, ...], dict[str, Any]]:
@@ -693,7 +698,9 @@ def test_13_s3_500_on_every_upload_fails_cleanly(stack: LocalStack, capsys: pyte
     proxy = AwsFaultProxy(stack.endpoint, archive_put(), s3_error(500, "InternalError"), times=1000)
     with proxy, through(stack, proxy, max_attempts=3):  # fewer SDK attempts than the default, only to keep the test short
         message = fails_cleanly(stack, capsys, logs, event(THIS), [THIS])
-    assert len(proxy.injected) == 3
+    table = [request for request in proxy.injected if "/periods/" in request[1]]
+    assert len(proxy.injected) - len(table) == 3
+    assert len(table) == 3  # the periods table's write failed too: logged, never the run's error
     assert "InternalError" in message and "PutObject" in message
 
 
@@ -894,7 +901,7 @@ def test_17_two_runs_at_once_end_as_one_run(stack: LocalStack) -> None:
     for month in months:
         assert_holds_served(stack, month)
     listing = stack.clients.s3.list_object_versions(Bucket=BUCKET)
-    keys = {v["Key"] for v in listing["Versions"]}
+    keys = {v["Key"] for v in listing["Versions"]} - {f"{PREFIX}periods/sales.json.gz"}  # the table: each run's last writer
     assert keys == {k for m in months for k in (curated_key(m), f"{raw_prefix(m)}sales_{m.year:04d}_{m.mm}.zip")}
     for key in keys:  # every version either run wrote is whole and the same
         assert len({v["ETag"] for v in listing["Versions"] if v["Key"] == key}) == 1

@@ -120,7 +120,8 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
     markers = {f"{PREFIX}state/sales/not_found/{m}.json" for m in MISSING}
     history = {key for key in keys(stack) if key.startswith(f"{PREFIX}history/")}  # the history copies: bounded per run
     assert len(history) == min(historyrun.COPIES_PER_RUN, len(archived))
-    assert keys(stack) - history == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers
+    table = {f"{PREFIX}periods/sales.json.gz"}  # the periods table: one row per month
+    assert keys(stack) - history == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers | table
     for month in archived:
         result = results[str(month)]
         assert (result["raw_key"], result["curated_key"]) == (raw_key(month), curated_key(month))
@@ -224,7 +225,7 @@ def test_restated_month_is_rearchived_and_untouched_months_are_not_rewritten(sta
     (history,) = {key for key in changed if key.startswith(f"{PREFIX}history/")}  # the new version's history copy, a new key
     assert history.startswith(f"{PREFIX}history/sales/year={previous.year}/month={previous.mm}/")
     changed.remove(history)
-    assert changed == {raw_key(previous), curated_key(previous)}
+    assert changed == {raw_key(previous), curated_key(previous), f"{PREFIX}periods/sales.json.gz"}  # the table: its new figures
     for key in changed:
         assert after[key][1:] == before[key]  # exactly one new version on top of the old one
     expected = stack.emulator.expected_totals(previous.year, previous.month)

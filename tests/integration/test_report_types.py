@@ -127,7 +127,8 @@ def test_a_restated_earnings_file_is_archived_again_and_the_others_are_not(every
     assert result["earnings"] == (str(MONTH), "archived")
     assert {name for name, (_, status) in result.items() if status == "unchanged"} == {"sales", "earnings_yearly", "subscription"}
     changed = {key for key, _ in set(versions(stack)) - set(before)}
-    assert changed == {EARNINGS.curated_key(PREFIX, MONTH), raw_key, EARNINGS.columns_key(PREFIX)}  # the typed views' summary too
+    changed_keys = {EARNINGS.curated_key(PREFIX, MONTH), raw_key, EARNINGS.columns_key(PREFIX), f"{PREFIX}periods/earnings.json.gz"}
+    assert changed == changed_keys  # the typed views' summary and its periods row too
     rows = gzip.decompress(body(stack, EARNINGS.curated_key(PREFIX, MONTH))).decode().splitlines()
     assert json.loads(rows[-1])["fields"]["Marketplace"] == "Amazon.fr"
 
@@ -220,7 +221,8 @@ def test_an_unreadable_earnings_file_is_quarantined_and_the_month_keeps_its_arch
     name = served(stack, EARNINGS).rsplit("/", 1)[-1]
     kept = f"{PREFIX}quarantine/earnings/year={MONTH.year}/month={MONTH.mm}/{sha}-{name}"
     assert kept in str(caught.value) and body(stack, kept) == garbage
-    assert [v for v in versions(stack) if "/quarantine/" not in v[0]] == before  # nothing else changed
+    kept_out = ("/quarantine/", "/periods/")  # the periods table records the quarantine
+    assert [v for v in versions(stack) if not any(k in v[0] for k in kept_out)] == [v for v in before if "/periods/" not in v[0]]
 
 
 def test_a_missing_yearly_partition_is_registered_again(every_report_stack: LocalStack) -> None:
