@@ -902,7 +902,9 @@ def test_17_two_runs_at_once_end_as_one_run(stack: LocalStack) -> None:
         assert_holds_served(stack, month)
     listing = stack.clients.s3.list_object_versions(Bucket=BUCKET)
     keys = {v["Key"] for v in listing["Versions"]} - {f"{PREFIX}periods/sales.json.gz"}  # the table: each run's last writer
-    assert keys == {k for m in months for k in (curated_key(m), f"{raw_prefix(m)}sales_{m.year:04d}_{m.mm}.zip")}
+    history = {k for k in keys if k.startswith(f"{PREFIX}history/")}  # a copy per raw version, written once (If-None-Match)
+    assert {tuple(k.split("/")[3:5]) for k in history} == {(f"year={m.year:04d}", f"month={m.mm}") for m in months}
+    assert keys - history == {k for m in months for k in (curated_key(m), f"{raw_prefix(m)}sales_{m.year:04d}_{m.mm}.zip")}
     for key in keys:  # every version either run wrote is whole and the same
         assert len({v["ETag"] for v in listing["Versions"] if v["Key"] == key}) == 1
     assert "DeleteMarkers" not in listing

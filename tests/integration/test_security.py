@@ -280,7 +280,8 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
     statements = [s for policy in policies if isinstance(policy, dict) for s in policy["Statement"]]
     assert statements
     database = context.ref("GlueDatabase")
-    tables = [context.ref(name) for name in ("SalesTable", "EarningsTable", "EarningsYearlyTable", "SubscriptionTable")]
+    names = ("SalesTable", "SalesHistoryTable", "EarningsTable", "EarningsYearlyTable", "SubscriptionTable")
+    tables = [context.ref(name) for name in names]
     for statement in statements:
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]

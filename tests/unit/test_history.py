@@ -198,3 +198,26 @@ def test_the_history_reads_back_exactly_as_athena_serde_reads_it(
     sha256 = hashlib.sha256(amazon.files[month][1]).hexdigest()
     assert [row[0] for row in result.rows] == [t.replace("\n", " ") for t in titles]
     assert {row[2] for row in result.rows} == {sha256} and all(len(row[1]) == 19 for row in result.rows)
+
+
+def test_two_fetches_in_one_second_each_get_their_copy(
+    run: Callable[..., dict[str, Any]], amazon: FakeAppstore, aws: Clients, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing names no SHA-256: versions of one stamp are copied until the stamp has as many copies (If-None-Match: no-op)."""
+    run()
+    month = ARCHIVED[-1]
+    (raw,) = raw_versions(aws, month)
+    monkeypatch.setattr("moto.s3.models.utcnow", lambda: clock[0].replace(tzinfo=None))  # every write from now on: one second
+    amazon.files[month] = restated(month)
+    run()  # the restatement and its copy
+    assert len(history_of(aws, month)) == 2
+    aws.s3.copy_object(  # and the first version's bytes again (metadata copied), in that same second
+        Bucket=BUCKET, Key=raw["Key"], CopySource={"Bucket": BUCKET, "Key": raw["Key"], "VersionId": raw["VersionId"]}
+    )
+    other = {"months": [ARCHIVED[0]]}  # a run that does not fetch the month again
+    run(other)  # the restatement's copy is there (If-None-Match answers 412: a no-op), the new version's is made
+    stamp = f"{clock[0]:%Y%m%dT%H%M%SZ}"
+    found = history_of(aws, month)
+    assert len(found) == 3 and len([key for key in found if f"/{stamp}-" in key]) == 2
+    run(other)  # settled: as many copies as versions in that second, nothing more
+    assert history_of(aws, month) == found
