@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from infra.local.athena import LocalAthena, format_table
+from infra.local.athena_sync import glue_tables
 from infra.local.config import BUCKET, DATABASE, TABLE
 from infra.local.demoreport import REPORT_FILE, write_report
 from infra.local.keep import keep_running
@@ -179,11 +180,20 @@ class Demo:
             print(indent(format_table(result.columns, rows, max_rows=limit)))
         print(f"\n  -- {PER_YEAR}")
         print(indent(format_table(*athena.query(PER_YEAR))))
+        typed = {name for name in glue_tables(self.glue, DATABASE) if "_typed" in name}  # a type's views come with its first period
         for report, sql in TYPE_QUERIES:
             print(f"\n  -- {report} (a typed view the run keeps over the schema-free rows; the emulator's file is an illustration): {sql}")
-            print(indent(format_table(*athena.query(sql), max_rows=8)))
+            view = sql.split(" FROM ")[1].split()[0]
+            print(
+                indent(format_table(*athena.query(sql), max_rows=8)) if view in typed else f"  (no {view} yet: no {report} period archived)"
+            )
         print(f"\n  -- {PAID} (named query over the typed earnings view)")
-        print(indent(format_table(*athena.run_named(PAID), max_rows=8)))
+        paid = f"{TABLE}_earnings_typed" in typed
+        print(
+            indent(format_table(*athena.run_named(PAID), max_rows=8))
+            if paid
+            else f"  (no {TABLE}_earnings_typed yet: no earnings period archived)"
+        )
 
     def completeness(self) -> None:
         """The periods table through the local Athena: a row for every period of every report type, and the months it keeps."""
