@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar as dates
 import json
 import re
 from typing import Any
@@ -29,6 +30,11 @@ def svg(spec: Spec) -> str:
     return NAMESPACES.sub("", vl_convert.vegalite_to_svg(json.dumps(full)))
 
 
+def month_days(month: str) -> int:
+    """How many days a month (YYYY-MM) has."""
+    return dates.monthrange(int(month[:4]), int(month[5:]))[1]
+
+
 def month_axis(count: int) -> dict[str, Any]:
     """An x axis of months whose labels never crowd: every month, every quarter, or every year."""
     if count <= 18:
@@ -42,7 +48,7 @@ def month_axis(count: int) -> dict[str, Any]:
 
 def month_x(months: list[str]) -> dict[str, Any]:
     """The x encoding of a monthly chart: calendar months (UTC) from the first to the last asked, empty months shown."""
-    domain = [f"{months[0]}-01", f"{months[-1]}-01"]
+    domain = [f"{months[0]}-01T00:00:00Z", f"{months[-1]}-{month_days(months[-1]):02d}T23:59:59Z"]  # the last month's bar inside
     return {
         "field": "date",
         "type": "temporal",

@@ -35,10 +35,12 @@ class Report:
 
 
 def span(periods: list[data.Period], sales: list[data.Sales], first: str | None, last: str | None) -> tuple[str, str]:
-    """The months asked, or by default from the first archived period (any type) to the latest period of the periods table."""
+    """The months asked, or by default from the first archived month (a yearly period's January only when no month is
+    archived) to the latest month of the periods table."""
     monthly = [p.period for p in periods if len(p.period) == 7]
-    archived = [p.period if len(p.period) == 7 else f"{p.period}-01" for p in periods if p.status == "archived"]
-    starts = archived + [s.month for s in sales] or monthly
+    archived = [p.period for p in periods if p.status == "archived" and len(p.period) == 7] + [s.month for s in sales]
+    yearly = [f"{p.period}-01" for p in periods if p.status == "archived" and len(p.period) == 4]
+    starts = archived or yearly or monthly
     ends = monthly + [s.month for s in sales]
     if not (first or starts) or not (last or ends):
         raise NothingArchived("the archive holds no period yet: run the archiver first")
