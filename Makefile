@@ -14,7 +14,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sqlglot's modules (seconds per process).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv demo test lint typecheck template-check build unit integration bench soak clean
+.PHONY: help venv demo test lint typecheck template-check browser build unit integration bench soak clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto server + Appstore API emulator)"
@@ -57,7 +57,16 @@ unit: venv
 integration: venv
 	$(BIN)/pytest tests/integration
 
-test: lint typecheck template-check
+# The report's browser test (tests/cli/test_report_browser.py) opens it in headless Chromium, Debian's
+# package: installed here when missing and we are root (CI is); otherwise the test says how to get it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian package) for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium missing and not root: the report's browser test is skipped (install Debian's chromium package)"; fi; }
+
+test: lint typecheck template-check browser
 	$(BIN)/pytest
 
 demo: venv

@@ -1,4 +1,4 @@
-"""The `appstore-archive` command: status, verify, run and query, against a deployed stack or the local stack."""
+"""The `appstore-archive` command: status, verify, run, query and report, against a deployed stack or the local stack."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cli.errors import FAILED, Failure, Group
 from cli.options import Selected, chosen_reports, report_option, target_options
 from cli.plan import build_event, validate
 from cli.query import run_query
+from cli.report.command import report_command
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -132,6 +133,9 @@ def history_command(target: Selected, month: str, as_json: bool) -> None:
         out.file.write(output.to_json(history.document(period, found)) + "\n")
     else:
         history.print_history(out, period, found)
+
+
+cli.add_command(report_command)
 
 
 def main() -> None:

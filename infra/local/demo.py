@@ -1,6 +1,6 @@
 """`make demo`: the whole pipeline on a laptop: moto server, the Appstore API emulator, the real handler, local Athena.
 
-python -m infra.local.demo [--keep-running] [--start-month YYYY-MM]
+python -m infra.local.demo [--keep-running] [--start-month YYYY-MM] [--report FILE]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from types import FrameType
 from typing import Any
 
 from infra.local.athena import LocalAthena, format_table
+from infra.local.athena_sync import glue_tables
 from infra.local.config import BUCKET, DATABASE, TABLE
+from infra.local.demoreport import REPORT_FILE, write_report
 from infra.local.keep import keep_running
 from infra.local.progress import RunOutput
 from infra.local.stack import LocalStack, MotoServer
@@ -178,11 +180,20 @@ class Demo:
             print(indent(format_table(result.columns, rows, max_rows=limit)))
         print(f"\n  -- {PER_YEAR}")
         print(indent(format_table(*athena.query(PER_YEAR))))
+        typed = {name for name in glue_tables(self.glue, DATABASE) if "_typed" in name}  # a type's views come with its first period
         for report, sql in TYPE_QUERIES:
             print(f"\n  -- {report} (a typed view the run keeps over the schema-free rows; the emulator's file is an illustration): {sql}")
-            print(indent(format_table(*athena.query(sql), max_rows=8)))
+            view = sql.split(" FROM ")[1].split()[0]
+            print(
+                indent(format_table(*athena.query(sql), max_rows=8)) if view in typed else f"  (no {view} yet: no {report} period archived)"
+            )
         print(f"\n  -- {PAID} (named query over the typed earnings view)")
-        print(indent(format_table(*athena.run_named(PAID), max_rows=8)))
+        paid = f"{TABLE}_earnings_typed" in typed
+        print(
+            indent(format_table(*athena.run_named(PAID), max_rows=8))
+            if paid
+            else f"  (no {TABLE}_earnings_typed yet: no earnings period archived)"
+        )
 
     def restatements(self, month: str) -> None:
         """The month's versions Amazon served and each one's change, through the restatements view over the history table."""
@@ -242,7 +253,7 @@ def no_rewrites(before: dict[str, list[str]], after: dict[str, list[str]]) -> li
     return changed
 
 
-def demo(stack: LocalStack, started: float) -> None:
+def demo(stack: LocalStack, started: float, report_file: Path = REPORT_FILE) -> None:
     """The three runs and what they show."""
     env = stack.env
     current = time.strftime("%Y-%m", time.gmtime())
@@ -256,10 +267,13 @@ def demo(stack: LocalStack, started: float) -> None:
     d = Demo(stack)
     try:
         show_runs(d)
+        section("The report: what `appstore-archive report --local` writes for this archive")
+        report = write_report(d.local_athena(), report_file)
     finally:
         if d.athena is not None:
             d.athena.close()
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
+    print(f"Report of the demo archive (one HTML file, opens offline): {report}")
 
 
 def show_runs(d: Demo) -> None:
@@ -327,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state-file", type=Path, default=STATE_FILE, help=f"with --keep-running: where (default: {STATE_FILE.name} in .demo/)"
     )
+    parser.add_argument(
+        "--report", type=Path, default=REPORT_FILE, help="where the demo writes its HTML report (default: .demo/report.html)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -336,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = LocalStack(server.url)  # every report type (the template's REPORTS)
         stack.env["POWERTOOLS_LOG_LEVEL"] = "INFO"  # the handler's per-month log lines become the progress lines
         stack.env["START_MONTH"] = args.start_month or default_start()
-        demo(stack, started)
+        demo(stack, started, args.report)
         if args.keep_running:
             section("The stack keeps running; Ctrl-C stops it")
             keep_running(stack, args.state_file)

@@ -85,8 +85,11 @@ def test_state_file_is_written_whole_read_while_its_process_lives_and_removed_by
 
 def test_keep_running_publishes_the_stack_until_sigterm(tmp_path: Path) -> None:
     state_file = tmp_path / "stack.json"
+    report, printed = tmp_path / "report.html", tmp_path / "stdout.txt"
     command = [sys.executable, "-m", "infra.local.demo", "--keep-running", "--start-month", CURRENT, "--state-file", str(state_file)]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command += ["--report", str(report)]
+    with printed.open("w") as stdout:
+        process = subprocess.Popen(command, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while not state_file.exists():
@@ -114,3 +117,8 @@ def test_keep_running_publishes_the_stack_until_sigterm(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert not state_file.exists()
+    # The demo ends (before keeping the stack) by writing the report of its one-month archive and printing its path.
+    lines = printed.read_text().splitlines()
+    finished = next(i for i, line in enumerate(lines) if line.startswith("Demo finished"))
+    assert lines[finished + 1] == f"Report of the demo archive (one HTML file, opens offline): {report.resolve()}"
+    assert "Units per month, by app" in report.read_text()

@@ -267,11 +267,13 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
         )
     # The typed earnings view the archive keeps (archiver/typedviews.py), as it is for the illustrative earnings files.
     earnings = {"Marketplace": "varchar", "Payment Amount": "decimal:2", "Payment Currency": "varchar", "Payment Status": "varchar"}
+    earnings |= {"Earnings Before Tax": "decimal:2", "Currency": "varchar"}
     (typed,) = views(BY_NAME["earnings"], "appstore_archive", "sales_earnings", {None: {**earnings, "Payment Date": "date:mdy"}})
     connection.execute(sqlglot.transpile(f'CREATE VIEW "appstore_archive"."{typed.name}" AS {typed.sql}', read="athena", write="duckdb")[0])
     connection.execute(
         "INSERT INTO appstore_archive.sales_earnings VALUES (NULL, 2, MAP {'Payment Amount': '(1,004.18)', 'Payment Currency': 'USD',"
-        " 'Payment Status': 'Issued', 'Payment Date': '4/28/2024'}, '2024', '03')"
+        " 'Payment Status': 'Issued', 'Payment Date': '4/28/2024',"
+        " 'Earnings Before Tax': '1,234.50', 'Currency': 'EUR'}, '2024', '03')"
     )
     results = {}
     for name in sorted(queries, key=lambda n: "view" not in n.lower()):
@@ -293,6 +295,10 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
         sqlglot.transpile(queries["What Amazon paid per month (typed earnings)"], read="athena", write="duckdb")[0]
     ).fetchall()
     assert paid == ("2024", "03", "USD", "Issued", 1, Decimal("-1004.18"), date(2024, 4, 28))
+    (approved,) = connection.execute(
+        sqlglot.transpile(queries["Earnings before tax per month and currency (typed earnings)"], read="athena", write="duckdb")[0]
+    ).fetchall()
+    assert approved == ("2024", "03", "EUR", 1, Decimal("1234.50"))
 
 
 # --- the schema-free report tables -----------------------------------------------------------

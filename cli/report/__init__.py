@@ -1,0 +1,1 @@
+"""`appstore-archive report`: one self-contained HTML file (queries → data → charts → page)."""

@@ -1,0 +1,48 @@
+"""Writes the report: the collected data as sections, a summary per currency, one HTML file."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from cli.report.archivefigures import completeness_section, restatements_section
+from cli.report.collect import Report
+from cli.report.figure import Cell, Table, amount, count
+from cli.report.page import page
+from cli.report.salesfigures import earnings_section, sales_section
+from cli.report.topfigures import top_section
+
+
+def summary(report: Report) -> Table:
+    """Per currency, the totals of the months shown."""
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    for row in report.sales:
+        total = totals[row.currency]
+        for i, value in enumerate((row.transactions, row.units, row.sales, row.earnings or 0)):
+            total[i] += value
+    rows: list[list[Cell]] = [
+        [currency, count(int(t[0])), count(int(t[1])), amount(t[2]), amount(t[3])] for currency, t in sorted(totals.items())
+    ]
+    return Table(["Currency", "Transactions", "Units", "Sales", "Estimated earnings"], rows)
+
+
+def html(report: Report, generated: str) -> str:
+    """The report's page."""
+    first, last = report.months[0], report.months[-1]
+    meta = f"{report.label}: {first} to {last} ({len(report.months)} month{'s' if len(report.months) != 1 else ''}); generated {generated}."
+    parts = [
+        sales_section(report),
+        earnings_section(report),
+        top_section(report),
+        restatements_section(report),
+        completeness_section(report),
+    ]
+    return page("Appstore sales archive report", meta, summary(report), parts)
+
+
+def write(report: Report, out: Path, generated: str) -> Path:
+    """Write the page to `out` (its folder made if missing); return its absolute path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html(report, generated), encoding="utf-8")
+    return out.resolve()
