@@ -145,3 +145,36 @@ def test_a_month_with_a_raw_object_but_no_curated_object_is_protected_by_the_emp
         prepare(store, period, fetched, view, False, tmp_path / "curated.gz", None)
     prepare(store, period, fetched, view, True, tmp_path / "curated.gz", None)  # `force` still accepts it
     assert not holds_rows(store, store.month(store.report.parse_period(MISSING)))  # a month never archived has no rows
+
+
+def test_a_rollback_that_cannot_recurate_from_raw_clears_its_marker_and_fetches_the_month_again(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()  # the backfill
+    month = MONTHS[0]  # outside the lookback window: the default plan does not fetch it
+    year, mm = month.split("-")
+    curated_key = f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
+    (raw_key,) = keys(aws, f"appstore/raw/sales/year={year}/month={mm}/")
+    before = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=curated_key)["Versions"]
+    real = transaction.put_file
+
+    def put_file(store: Any, key: str, *rest: Any) -> Any:
+        if "/raw/" in key:
+            raise Killed  # killed between the curated upload and the raw upload (the commit point)
+        return real(store, key, *rest)
+
+    monkeypatch.setattr(transaction, "put_file", put_file)
+    with pytest.raises(Killed):
+        run({"months": [month], "force": True})
+    monkeypatch.setattr(transaction, "put_file", real)
+    for version in before:  # the lifecycle expired the previous curated version
+        aws.s3.delete_object(Bucket=BUCKET, Key=curated_key, VersionId=version["VersionId"])
+    metadata = aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["Metadata"]  # and the raw bytes no longer match their SHA-256
+    aws.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=b"not what Amazon served", Metadata=metadata)
+    results = {r["month"]: r for r in run()["results"]}  # the rollback cannot re-curate: the month is fetched again
+    assert results[month]["status"] == "archived", results[month]
+    assert not keys(aws, "appstore/state/sales/pending/")
+    (raw_key,) = keys(aws, f"appstore/raw/sales/year={year}/month={mm}/")
+    raw = aws.s3.get_object(Bucket=BUCKET, Key=raw_key)
+    assert hashlib.sha256(raw["Body"].read()).hexdigest() == raw["Metadata"]["sha256"] == made_from(aws, curated_key)
+    assert {r["status"] for r in run()["results"]} <= {"unchanged"}  # and it stays put

@@ -28,6 +28,10 @@ class Unfinished(RuntimeError):
         self.markers = markers  # its own marker and those it superseded, for the next transaction's intent
 
 
+class Unconverged(RuntimeError):
+    """A rollback is done and its markers cleared, but the pair could not be re-made from the raw object: fetch the month again."""
+
+
 class RollbackFailed(RuntimeError):
     """A failed month could not be rolled back; its pending marker stays, so the next run rolls it back."""
 
@@ -129,9 +133,16 @@ def recover(store: ArchiveStore, month: Period, register: Register, markers: Ite
     committed = superseded_raw(store, month, older)
     if committed is not None:  # the unfinished transaction this one superseded is current again: finish it too
         return f"rolled back, then {roll_forward(store, month, committed, store.curated_key(month), register, markers, mine, max_bytes)}"
-    converged = converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile
+    try:
+        converged = converge(store, month, max_bytes)  # the previous curated version may have expired meanwhile
+    except Exception as exc:  # the raw bytes do not match their SHA-256, or no longer curate: only Amazon can mend the pair
+        failure: Exception | None = exc
+    else:
+        failure = None
     for old in mine:  # none of them is current: ours is cleared last, so a kill never uncovers an older one
         clear_intent(store, month, str(old["txn"]), old["version"])
+    if failure is not None:  # the rollback itself is complete: a marker kept would only keep the month from being fetched
+        raise Unconverged(f"rolled back, but not re-curated from the raw object: {type(failure).__name__}: {failure}") from failure
     return "rolled back, re-curated from the raw object" if converged else "rolled back"
 
 

@@ -13,7 +13,7 @@ from archiver.periods import Period
 from archiver.plan import PlannedMonth
 from archiver.report import MonthResult
 from archiver.store import ArchiveStore
-from archiver.transaction import Superseded, Unfinished, recover
+from archiver.transaction import Superseded, Unconverged, Unfinished, recover
 
 logger = Logger(child=True)
 SETTLING = "a pending transaction"  # how the error of every result of settling begins
@@ -51,7 +51,8 @@ def settle_pending(
 
     Returns the plan; a result for each month not settled: `failed` if its commit point is unknown (dropped from this
     plan, so no new transaction starts over it), `archived` with an error past it (kept; a new transaction on the
-    month supersedes the markers also returned). `guard` runs before each (the lease's renewal: it raises when lost).
+    month supersedes the markers also returned). A rollback whose pair could not be re-made from the raw object is
+    logged, and the month planned, so Amazon's bytes mend it. `guard` runs before each (the lease's renewal).
     """
     results: list[MonthResult] = []
     superseded: Superseded = {}
@@ -59,6 +60,11 @@ def settle_pending(
         guard()
         try:
             outcome = recover(store, month, register, markers(month), max_bytes)
+        except Unconverged as exc:  # its markers are cleared: fetching the month makes a new pair (the empty-report guard holds)
+            logger.warning(f"{store.report.name} {month}: {SETTLING} {exc}; the month is fetched again", extra={"month": str(month)})
+            if all(item.month != month for item in planned):
+                planned = [*planned, PlannedMonth(month, False)]
+            continue
         except Unfinished as exc:
             error = f"{SETTLING} past its commit point could not be finished: {exc}"
             results.append(MonthResult(store.report.name, str(month), "archived", error=error))
