@@ -100,7 +100,7 @@ def check_pending(part: ReportArchive, record: MonthRecord) -> list[Problem]:
 
 def check_stray(stray: list[Item], fixes: Fixes) -> list[Problem]:
     """No key in the archive's own folders outside every report type's layout (Athena reads all a partition holds)."""
-    return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.move_key(item.key)) for item in stray]
+    return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.copy_key(item.key)) for item in stray]
 
 
 def check_uploads(uploads: list[tuple[str, str]], fixes: Fixes) -> list[Problem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,9 +38,16 @@ class Fixes:
         names = ("--database-name", self.database, "--table-name", table, "--partition-values", *values)
         return "delete the partition: " + self._command("glue", "delete-partition", *names)
 
-    def move_key(self, key: str) -> str:
-        """Move a key outside the layout out of the archive, to a local file of the same path (never deleted: not the archive's)."""
-        return "move it out of the archive: " + self._command("s3", "mv", f"s3://{self.bucket}/{key}", f"./{key}")
+    def copy_key(self, key: str) -> str:
+        """Copy a key outside the layout to a local file to look at: never a delete, the archive did not write it.
+
+        The local name is the key percent-encoded (no `/`, no `..`), so it stays in the current folder and two keys never
+        share one. Athena reads every object under a partition's location, so whoever wrote it decides whether it goes.
+        """
+        local = "./" + urllib.parse.quote(key, safe="")
+        return "not written by the archive: copy it out to look at it, and ask whoever wrote it to move it: " + self._command(
+            "s3", "cp", f"s3://{self.bucket}/{key}", local
+        )
 
     def abort_upload(self, key: str, upload_id: str) -> str:
         """Abort an incomplete multipart upload (no run is writing: a killed run's leftovers)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 
 import pytest
 
@@ -90,5 +91,10 @@ def test_with_an_empty_prefix_only_the_archives_own_folders_are_judged(local, he
     result = invoke("verify", "--state-file", str(state), "--repair")
     assert result.exit_code == 1, result.output
     assert [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")][:1] == ["stray"]
-    assert f"s3 mv 's3://{healthy.bucket}/{stray}' './{stray}'" in result.stdout
+    local = "./" + urllib.parse.quote(stray, safe="")
+    assert (
+        f"s3 cp 's3://{healthy.bucket}/{stray}' {local}" in result.stdout
+        or f"s3 cp 's3://{healthy.bucket}/{stray}' '{local}'" in result.stdout
+    )
+    assert " rm " not in result.stdout and " mv " not in result.stdout
     assert " rm " not in result.stdout and "delete-object" not in result.stdout

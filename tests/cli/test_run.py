@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def test_verify_repair_does_not_run_for_problems_a_run_cannot_fix(local, healthy
     assert result.exit_code == 1, result.output
     assert "event" not in result.stdout
     assert "2 problem(s) need a person" in result.stdout
-    assert f"s3 mv s3://{healthy.bucket}/{stray} ./{stray}" in result.stdout
+    assert f"s3 cp s3://{healthy.bucket}/{stray} ./{urllib.parse.quote(stray, safe='')}" in result.stdout
 
 
 def test_local_run_while_another_run_holds_the_lease_is_busy_and_writes_nothing(local) -> None:
