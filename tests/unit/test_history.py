@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from archiver import historyrun
 from archiver.convert import CuratedDialect
 from archiver.history import HISTORY_COLUMNS
+from archiver.report import RunFailedError
 from archiver.schema import CANONICAL_COLUMNS
 from archiver.service import Clients
 from infra.local.athena import LocalAthena
@@ -168,6 +170,26 @@ def test_a_run_killed_during_the_history_copy_leaves_no_half_object_and_the_next
         rows = read_rows(aws, key)
         assert rows[0] == [*CANONICAL_COLUMNS, *HISTORY_COLUMNS] and len(rows) == 5
     assert len(aws.glue.get_partitions(DatabaseName=DATABASE, TableName=f"{TABLE}_history")["Partitions"]) == len(ARCHIVED)
+
+
+def test_a_failing_history_copy_fails_the_run_at_its_end_and_the_next_run_makes_it(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_object = aws.s3.put_object
+
+    def refused(**params: Any) -> Any:
+        if params["Key"].startswith(HISTORY):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject")
+        return put_object(**params)
+
+    monkeypatch.setattr(aws.s3, "put_object", refused)
+    with pytest.raises(RunFailedError, match="HistoryError: history not complete"):  # not silent: the run's error, its alarm
+        run()
+    assert len(keys(aws, "appstore/raw/sales/")) == len(ARCHIVED)  # the months themselves are archived
+    assert not keys(aws, HISTORY)
+    monkeypatch.setattr(aws.s3, "put_object", put_object)
+    run()
+    assert len(keys(aws, HISTORY)) == len(ARCHIVED)
 
 
 def test_a_second_copy_of_a_version_changes_nothing(run: Callable[..., dict[str, Any]], aws: Clients) -> None:

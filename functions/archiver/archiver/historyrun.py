@@ -23,6 +23,10 @@ COPIES_PER_RUN = 24  # history objects a run makes at most: a daily run's few ne
 HISTORY_SUFFIX = "_history"  # GLUE_TABLE + this: the history table of the sales type (template.yaml SalesHistoryTable)
 
 
+class HistoryError(RuntimeError):
+    """History copies or their partitions failed: the months are archived, the run raises at its end (the next run retries)."""
+
+
 @dataclass
 class HistoryRun:
     """What a run's history step did: objects written, versions left to later runs, and errors (none stop the run)."""
@@ -30,6 +34,10 @@ class HistoryRun:
     written: list[str] = field(default_factory=list)
     left: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def failure(self) -> HistoryError | None:
+        """The step's errors as one exception for the run's end (None when there were none)."""
+        return HistoryError(f"history not complete: {'; '.join(self.errors)}") if self.errors else None
 
 
 def backfill(
@@ -79,7 +87,10 @@ def run_history(
     margin: float,
     max_bytes: int | None = None,
 ) -> HistoryRun | None:
-    """The history step of a run (sales only: the one type with canonical columns); logged, never raised. None without sales."""
+    """The history step of a run (sales only: the one type with canonical columns); logged, never raised. None without sales.
+
+    The caller makes its errors (`HistoryRun.failure`) fail the run at its end, so a copy that keeps failing raises alarms.
+    """
     store = next((s for s in stores if s.report.curated == "csv"), None)
     if store is None:
         return None

@@ -192,7 +192,7 @@ def _run(
         finally:
             periods.record(part.store)
     # Each raw version without its history copy (this run's fetches, then older ones) gets one, bounded per run.
-    run_history(
+    history = run_history(
         [p.store for p, _ in ready],
         clients.glue,
         settings.glue_database,
@@ -201,6 +201,8 @@ def _run(
         SAFETY_MARGIN_SECONDS,
         settings.max_decompressed_bytes,
     )
+    if history is not None and (failure := history.failure()) is not None:  # the months stand; the run raises at its end
+        broken.append((next(p.store.report for p, _ in ready if p.store.report.curated == "csv"), failure))
     return ended(results, broken, [part for part, _ in ready], clients.glue, settings)
 
 
