@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from archiver.lease import KEY, Busy, Clock, Lease, LeaseLost
+from archiver.lease import KEY, Busy, Clock, Lease, LeaseLost, judge
 from archiver.service import Clients
 from tests.unit.conftest import BUCKET, keys
 
@@ -209,3 +209,18 @@ def test_a_take_whose_write_lands_after_the_read_back_is_held(aws: Clients, time
     assert body(aws)["holder"] == a.token and a.etag is not None and time.slept == [1.0]  # read again after the backoff
     a.release()  # ours: the next run finds the lease free
     assert keys(aws, PREFIX + KEY) == []
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Mon, 07 Dec 2026 21:08:19 GMT",
+        "Mon, 07 Dec 2026 21:08:19 GMT, Mon, 07 Dec 2026 21:08:20 GMT",  # a proxy's Date joined to S3's
+        "Mon, 07 Dec 2026 21:08:19 -0000",  # parsed as a naive time
+    ],
+)
+def test_the_read_time_is_s3s_date_header_however_it_is_written(date: str) -> None:
+    written = datetime(2026, 12, 7, 21, 0, 0, tzinfo=UTC)
+    found = judge({"holder": "x", "seconds": 600}, "e", written, date, local=datetime(2030, 1, 1, tzinfo=UTC))
+    assert found.now == datetime(2026, 12, 7, 21, 8, 19, tzinfo=UTC) and not found.expired
+    assert judge({"holder": "x", "seconds": 300}, "e", written, date, local=datetime(2000, 1, 1, tzinfo=UTC)).expired

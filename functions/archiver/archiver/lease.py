@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +45,7 @@ logger = Logger(child=True)
 KEY = "state/lease.json"  # under the prefix, beside state/<type>/: no report type's marker
 MARGIN_SECONDS = 300.0  # a lease outlives the run's time left by this much, so a killed holder's lease expires after it
 WAIT_SECONDS = 60.0  # how long a run waits for a held lease by default (LEASE_WAIT_SECONDS)
+_HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
 RACES = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey")  # another writer moved first: read again
 
 
@@ -99,25 +101,29 @@ class Found:
         return self.expires.isoformat() if self.expires is not None else "expired"
 
 
+def _utc(moment: datetime) -> datetime:
+    """An aware datetime (a naive one, such as an HTTP date in `-0000`, is UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def judge(body: dict[str, Any], etag: str, modified: datetime | None, date: str | None, local: datetime) -> Found:
     """A lease read at S3's `date` (the reader's clock `local` without one): expired `seconds` after it was written."""
+    dates = _HTTP_DATE.findall(str(date or ""))  # a proxy may join its own Date to S3's: the first is taken
     try:
-        now = parsedate_to_datetime(str(date)) if date else local
+        now = parsedate_to_datetime(dates[0] if dates else str(date)) if date else local
     except (TypeError, ValueError):
         now = local
     expires: datetime | None = None
     try:
         seconds = float(body["seconds"])
         if modified is not None and math.isfinite(seconds):
-            expires = modified + timedelta(seconds=seconds)
+            expires = _utc(modified) + timedelta(seconds=seconds)
     except (KeyError, ValueError, TypeError):  # written without a duration: its own `expires`, still against S3's time
         try:
             expires = datetime.fromisoformat(str(body["expires"]))
         except (KeyError, ValueError, TypeError):
             expires = None
-    if expires is not None and expires.tzinfo is None:
-        expires = None
-    return Found(body, etag, expires, now)
+    return Found(body, etag, _utc(expires) if expires is not None else None, _utc(now))
 
 
 class Lease:
