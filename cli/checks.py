@@ -90,11 +90,13 @@ def check_partition(part: ReportArchive, record: MonthRecord, fixes: Fixes) -> l
     return []
 
 
-def check_pending(part: ReportArchive, record: MonthRecord) -> list[Problem]:
-    """No transaction left unfinished."""
+def check_pending(part: ReportArchive, record: MonthRecord, running: str | None = None) -> list[Problem]:
+    """No transaction left unfinished; while a run holds the archive's lease (`running` says which), its own is in progress."""
     marker = record.markers.get("pending")
     if marker is None:
         return []
+    if running is not None:  # not a problem to repair: the run holding the lease finishes (or settles) it
+        return [Problem("running", f"{running}: its transaction (pending marker)", str(record.month), marker.key, part.report.name)]
     return [Problem("pending", "a transaction did not finish (pending marker)", str(record.month), marker.key, part.report.name)]
 
 
@@ -103,8 +105,10 @@ def check_stray(stray: list[Item], fixes: Fixes) -> list[Problem]:
     return [Problem("stray", "key outside the archive's layout", key=item.key, action=fixes.copy_key(item.key)) for item in stray]
 
 
-def check_uploads(uploads: list[tuple[str, str]], fixes: Fixes) -> list[Problem]:
-    """No incomplete multipart upload under the prefix."""
+def check_uploads(uploads: list[tuple[str, str]], fixes: Fixes, running: str | None = None) -> list[Problem]:
+    """No incomplete multipart upload under the prefix; while a run holds the archive's lease, it may be that run's: no abort."""
+    if running is not None:
+        return [Problem("running", f"{running}: its multipart upload {upload[:16]}…", key=key) for key, upload in uploads]
     return [
         Problem("upload", f"incomplete multipart upload {upload[:16]}…", key=key, action=fixes.abort_upload(key, upload))
         for key, upload in uploads

@@ -50,6 +50,6 @@ class Fixes:
         )
 
     def abort_upload(self, key: str, upload_id: str) -> str:
-        """Abort an incomplete multipart upload (no run is writing: a killed run's leftovers)."""
+        """Abort an incomplete multipart upload (offered only while no run holds the archive's lease: a killed run's leftovers)."""
         words = ("--bucket", self.bucket, "--key", key, "--upload-id", upload_id)
-        return "when no run is going, abort it: " + self._command("s3api", "abort-multipart-upload", *words)
+        return "no run holds the archive's lease: abort it: " + self._command("s3api", "abort-multipart-upload", *words)

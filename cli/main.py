@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.markup import escape
 
 from archiver.months import Month
 from cli import history, output, runner, status, statusview, verify
@@ -43,7 +44,8 @@ def status_command(target: Selected, reports: tuple[str, ...], as_json: bool) ->
 def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, repair: bool) -> None:
     """Audit every period of every report type, read-only; exit status 1 when anything is wrong.
 
-    With --repair, after a repair run the archive is audited again: the exit status is that audit's.
+    With --repair, after a repair run the archive is audited again: the exit status is that audit's. While a run holds
+    the archive's lease, its pending markers and uploads are reported as in progress, and --repair runs nothing (exit 1).
     """
     chosen, out = target(), output.console()
     shown = out if not as_json else output.console(sys.stderr)  # the run's progress and the closing list
@@ -52,6 +54,13 @@ def verify_command(target: Selected, reports: tuple[str, ...], as_json: bool, re
     if not as_json:
         output.print_problems(out, found.problems, found.months, found.objects, len(found.reports))
         output.print_guesses(out, found.guesses)
+        if found.running:
+            out.print(f"[yellow]{escape(found.running)}[/]: its pending markers and uploads are its own, not problems")
+    if repair and found.running:  # the run holding the lease is writing: a repair run would only end busy
+        shown.print(f"[bold yellow]busy[/]: {escape(found.running)}: no repair run; verify again once it has ended")
+        if as_json:
+            out.file.write(output.to_json(found.as_json()) + "\n")
+        raise SystemExit(FAILED)
     if repair and found.repair():
         event = {"repair": found.repair()}  # exactly the broken (report type, period) pairs; never forced
         validate(event)

@@ -52,7 +52,7 @@ def expire_noncurrent(s3: S3Client, bucket: str, prefix: str, age: float, now: d
 
 
 def expire_lease(s3: S3Client, bucket: str, prefix: str, now: datetime) -> bool:
-    """Let the archive lease a killed run left expire, as the time until its `expires` passing would; whether there was one."""
+    """Let the archive lease a killed run left expire, as its duration passing would; whether there was one."""
     key = prefix + LEASE
     if not s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents"):
         return False
@@ -63,5 +63,6 @@ def expire_lease(s3: S3Client, bucket: str, prefix: str, now: datetime) -> bool:
     if not isinstance(body, dict):
         return False
     body["expires"] = (now - timedelta(seconds=1)).isoformat()
+    body["seconds"] = 0  # the archiver judges expiry by S3's clock: LastModified (this write) plus `seconds`
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode(), ContentType="application/json")
     return True

@@ -135,7 +135,7 @@ class LocalStack:
         if not s3.list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents"):
             return
         found = s3.get_object(Bucket=BUCKET, Key=key)
-        body = {**json.loads(found["Body"].read()), "expires": "2000-01-01T00:00:00+00:00"}
+        body = {**json.loads(found["Body"].read()), "expires": "2000-01-01T00:00:00+00:00", "seconds": 0}  # expired by S3's clock
         s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(body).encode(), IfMatch=found["ETag"])
 
     def invoke(self, event: Any = None, timeout: float = 900.0) -> dict[str, Any]:

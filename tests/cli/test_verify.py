@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +187,51 @@ def test_each_damage_is_one_problem(local, healthy: Healthy, damage, check: str,
     assert [(p["check"], p["report"], p["month"]) for p in report["problems"]] == [(c, named, month) for c in checks], report["problems"]
     assert words in report["problems"][0]["message"]
     assert report["summary"] == dict.fromkeys(checks, 1)
+
+
+def _lease(stack, seconds: float) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """A run's lease on the archive, written now, lasting `seconds` by S3's clock."""
+    body = {"holder": "appstore-archiver request r-7", "seconds": seconds, "expires": "2000-01-01T00:00:00+00:00"}  # `expires`: people's
+    s3, bucket = stack.clients.s3, stack.env["ARCHIVE_BUCKET"]
+    s3.put_object(Bucket=bucket, Key="appstore/state/lease.json", Body=json.dumps(body).encode())
+    return dict(s3.head_object(Bucket=bucket, Key="appstore/state/lease.json"))
+
+
+def test_a_live_runs_pending_marker_and_upload_are_in_progress_not_problems_and_repair_runs_nothing(local, healthy: Healthy) -> None:
+    stack, state = local
+    doc = json.loads(state.read_text())
+    doc["function_env"]["LEASE_WAIT_SECONDS"] = "0"  # a repair run that did start would end busy at once
+    state.write_text(json.dumps(doc))
+    head = _lease(stack, 1200)
+    assert "date" in head["ResponseMetadata"]["HTTPHeaders"]  # moto's server sends S3's Date header: expiry is judged by it
+    pending_marker(healthy)
+    open_upload(healthy)
+    code, report = verify(state)
+    assert code == 1
+    assert [(p["check"], p["month"], p["repairable"], p["action"]) for p in report["problems"]] == [
+        ("running", "2024-02", False, None),
+        ("running", None, False, None),
+    ]
+    assert report["running"].startswith("a run is in progress (appstore-archiver request r-7, until ")
+    assert all(p["message"].startswith(report["running"]) for p in report["problems"])
+    text = invoke("verify", "--state-file", str(state))
+    assert "abort-multipart-upload" not in text.stdout and "a run is in progress" in text.stdout
+    asked = stack.emulator.stats()
+    repaired = invoke("verify", "--state-file", str(state), "--repair")
+    assert repaired.exit_code == 1, repaired.output
+    assert "busy" in repaired.stdout and "no repair run" in repaired.stdout and "run busy" not in repaired.stdout
+    assert (
+        stack.emulator.stats() == asked
+        and healthy.s3.list_objects_v2(Bucket=healthy.bucket, Prefix="appstore/state/sales/pending/")["KeyCount"] == 1
+    )
+
+
+def test_an_expired_lease_leaves_a_pending_marker_and_upload_problems_to_repair(local, healthy: Healthy) -> None:
+    stack, state = local
+    _lease(stack, 0)  # a killed run's, expired by S3's clock
+    pending_marker(healthy)
+    open_upload(healthy)
+    code, report = verify(state)
+    assert code == 1 and report["running"] is None
+    assert [(p["check"], p["repairable"]) for p in report["problems"]] == [("pending", True), ("upload", False)]
+    assert "no run holds the archive's lease: abort it: " in report["problems"][1]["action"]

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from archiver.lease import KEY, LeaseLost
-from archiver.service import Clients
+from archiver.lease import KEY, Busy, LeaseLost
+from archiver.service import SAFETY_MARGIN_SECONDS, Clients, invoke
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, emitted_metrics, logs, report, run
+from tests.unit.test_lease import FakeTime
 from tests.unit.test_settle_first import MONTH, PENDING, pair
 
 __all__ = ["logs", "run"]  # the handler tests' fixtures
@@ -74,3 +75,19 @@ def test_a_run_whose_lease_was_taken_over_stops_before_its_next_month(
     assert emitted_metrics(capsys.readouterr().out)["RunFailed"] == 1
     assert keys(aws, "appstore/raw/sales/") == [f"appstore/raw/sales/year={first[:4]}/month={first[5:]}/sales_{first[:4]}_{first[5:]}.zip"]
     assert json.loads(aws.s3.get_object(Bucket=BUCKET, Key=f"appstore/{KEY}")["Body"].read())["holder"] == "another run"  # not released
+
+
+def test_a_lease_wait_longer_than_the_run_has_left_ends_busy_before_the_safety_margin(aws: Clients, env: dict[str, str]) -> None:
+    held = {"holder": "another run", "seconds": 3600}
+    aws.s3.put_object(Bucket=BUCKET, Key=f"appstore/{KEY}", Body=json.dumps(held).encode())
+    time = FakeTime()
+    time.stamp(aws.s3)
+    with pytest.raises(Busy, match="another run"):  # not a Lambda timeout mid-wait
+        invoke(
+            {},
+            aws,
+            lambda: SAFETY_MARGIN_SECONDS + 30 - (time.at - time.start).total_seconds(),
+            {**env, "LEASE_WAIT_SECONDS": "600"},
+            clock=time.clock(),
+        )
+    assert sum(time.slept) == 30  # the time left minus the safety margin, not the 600 s asked for

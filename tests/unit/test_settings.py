@@ -28,6 +28,13 @@ def test_lease_wait_must_be_whole_seconds(value: str) -> None:
         Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": value})
 
 
+@pytest.mark.parametrize("value", ["900", "3600"])
+def test_a_lease_wait_that_cannot_fit_a_lambda_run_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"LEASE_WAIT_SECONDS must be under 900 .* got {value!r}"):
+        Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": value})
+    assert Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": "899"}).lease_wait == 899.0
+
+
 def test_lease_wait_defaults_to_a_minute_and_may_be_zero() -> None:
     assert (Settings.from_env(REQUIRED).lease_wait, Settings.from_env({**REQUIRED, "LEASE_WAIT_SECONDS": "0"}).lease_wait) == (60.0, 0.0)
 

@@ -1,13 +1,36 @@
-"""One writer per archive: a lease object beside the state folders, taken, renewed and released with S3 conditional writes."""
+"""One writer per archive: a lease object beside the state folders, taken, renewed and released with S3 conditional writes.
+
+The lease body names its holder and its duration (`seconds`). Whether it has expired is judged by S3's clock, never a
+reader's: the lease object's `LastModified` plus its duration, against the `Date` header of the response that read it,
+so a run whose clock runs ahead cannot take over a live lease (`expires` in the body is the writer's estimate, for
+people). The S3 behaviours relied on, in a versioned general-purpose bucket:
+
+- PutObject with `If-None-Match: *` fails (412) while the key has a current version and succeeds over a delete marker
+  (a released lease), so two takers of a free lease cannot both win;
+- PutObject and DeleteObject with `If-Match: <ETag>` succeed only on that version (412 otherwise, 404 NoSuchKey or 409
+  ConditionalRequestConflict on a race): a renewal or release never touches another holder's lease. A conditional
+  DeleteObject in a versioned bucket writes a delete marker. `If-Match` needs s3:GetObject besides s3:PutObject or
+  s3:DeleteObject;
+- GetObject returns `LastModified` and a `Date` header (S3's time of the answer). Without a `Date` header the reader's
+  clock stands in for S3's.
+
+moto honours the three conditions (in-process and as a server); its server sends a `Date` header, its in-process mock
+does not (tests stamp one). A take whose answer is lost is read back, and read again after a backoff: a write that lands
+after both reads leaves a lease nobody holds, and every run ends busy until it expires (at most the run's time left
+plus MARGIN_SECONDS after it was written).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -22,6 +45,7 @@ logger = Logger(child=True)
 KEY = "state/lease.json"  # under the prefix, beside state/<type>/: no report type's marker
 MARGIN_SECONDS = 300.0  # a lease outlives the run's time left by this much, so a killed holder's lease expires after it
 WAIT_SECONDS = 60.0  # how long a run waits for a held lease by default (LEASE_WAIT_SECONDS)
+_HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
 RACES = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey")  # another writer moved first: read again
 
 
@@ -52,6 +76,56 @@ def _code(exc: Exception) -> str:
     return str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
 
 
+@dataclass(frozen=True)
+class Found:
+    """The lease as one read saw it: its body and ETag, and its expiry and the read's time, both by S3's clock."""
+
+    body: dict[str, Any]
+    etag: str
+    expires: datetime | None  # None: no readable expiry (treated as expired)
+    now: datetime  # the read's `Date` header (S3's time), else the reader's clock
+
+    @property
+    def holder(self) -> str:
+        """Who holds it, as its body says."""
+        return str(self.body.get("holder", "?"))
+
+    @property
+    def expired(self) -> bool:
+        """Whether its expiry has passed by S3's clock (a lease without a readable expiry has)."""
+        return self.expires is None or self.expires <= self.now
+
+    @property
+    def until(self) -> str:
+        """Its expiry for people (ISO 8601, S3's clock)."""
+        return self.expires.isoformat() if self.expires is not None else "expired"
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware datetime (a naive one, such as an HTTP date in `-0000`, is UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def judge(body: dict[str, Any], etag: str, modified: datetime | None, date: str | None, local: datetime) -> Found:
+    """A lease read at S3's `date` (the reader's clock `local` without one): expired `seconds` after it was written."""
+    dates = _HTTP_DATE.findall(str(date or ""))  # a proxy may join its own Date to S3's: the first is taken
+    try:
+        now = parsedate_to_datetime(dates[0] if dates else str(date)) if date else local
+    except (TypeError, ValueError):
+        now = local
+    expires: datetime | None = None
+    try:
+        seconds = float(body["seconds"])
+        if modified is not None and math.isfinite(seconds):
+            expires = _utc(modified) + timedelta(seconds=seconds)
+    except (KeyError, ValueError, TypeError):  # written without a duration: its own `expires`, still against S3's time
+        try:
+            expires = datetime.fromisoformat(str(body["expires"]))
+        except (KeyError, ValueError, TypeError):
+            expires = None
+    return Found(body, etag, _utc(expires) if expires is not None else None, _utc(now))
+
+
 class Lease:
     """The archive's lease as one holder sees it: `token` names the holder, `etag` the lease version it last wrote."""
 
@@ -64,8 +138,8 @@ class Lease:
         owner = {"ExpectedBucketOwner": self.owner} if self.owner else {}
         return {"Bucket": self.bucket, "Key": self.key, **owner, **params}
 
-    def read(self) -> tuple[dict[str, Any], str] | None:
-        """The lease's body and ETag, None when there is none (listed first: GET on a missing key may be a 403)."""
+    def read(self) -> Found | None:
+        """The lease as it is now, None when there is none (listed first: GET on a missing key may be a 403)."""
         listed = self.s3.list_objects_v2(**{k: v for k, v in self._args(Prefix=self.key).items() if k != "Key"})
         if not any(item["Key"] == self.key for item in listed.get("Contents", [])):
             return None
@@ -79,56 +153,61 @@ class Lease:
             body = json.loads(response["Body"].read())
         except ValueError:
             body = {}  # unreadable: treated as expired
-        return (body if isinstance(body, dict) else {}), str(response["ETag"])
-
-    def expired(self, body: dict[str, Any]) -> bool:
-        """Whether a lease body's expiry has passed (a body without a readable expiry has)."""
-        try:
-            return datetime.fromisoformat(str(body["expires"])) <= self.clock.now()
-        except (KeyError, ValueError, TypeError):
-            return True
+        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        return judge(body if isinstance(body, dict) else {}, str(response["ETag"]), response.get("LastModified"), date, self.clock.now())
 
     def _write(self, seconds: float, condition: dict[str, str]) -> None:
         now = self.clock.now()
-        body = {"holder": self.token, "acquired": self.acquired.isoformat(), "renewed": now.isoformat()}
-        body["expires"] = (now + timedelta(seconds=seconds)).isoformat()
+        body: dict[str, Any] = {"holder": self.token, "acquired": self.acquired.isoformat(), "renewed": now.isoformat()}
+        body["seconds"] = seconds  # the lease lasts this long after S3's LastModified: readers judge expiry by S3's clock
+        body["expires"] = (now + timedelta(seconds=seconds)).isoformat()  # the writer's estimate, for people
         params = self._args(Body=json.dumps(body).encode(), ContentType="application/json", **condition)
         self.etag = str(self.s3.put_object(**params)["ETag"])
 
     def _mine(self) -> bool:
         """After a write whose outcome is unknown or refused: whether the lease is ours after all (a retry that had landed)."""
         found = self.read()
-        if found is not None and found[0].get("holder") == self.token:
-            self.etag = found[1]
+        if found is not None and found.holder == self.token:
+            self.etag = found.etag
             return True
         return False
 
     def acquire(self, seconds: float, wait: float) -> None:
-        """Take the lease for `seconds`: free, expired or already ours; else poll with backoff, and raise Busy after `wait` seconds."""
-        give_up, delay = self.clock.now() + timedelta(seconds=wait), 1.0
+        """Take the lease for `seconds`: free, expired or already ours; else poll with backoff, and raise Busy after `wait` seconds.
+
+        Every retry (a held lease, a racing writer's 409/412/404) goes through the same backoff and give-up time. A take
+        whose outcome is unknown is read back, and once more after a backoff (a write landing late): ours is held.
+        """
+        give_up, delay, logged = self.clock.now() + timedelta(seconds=wait), 1.0, False
         while True:
             found = self.read()
-            if found is not None and found[0].get("holder") == self.token:
-                self.etag = found[1]
+            if found is not None and found.holder == self.token:
+                self.etag = found.etag
                 return
-            if found is None or self.expired(found[0]):
+            if found is None or found.expired:
                 try:
-                    self._write(seconds, {"IfNoneMatch": "*"} if found is None else {"IfMatch": found[1]})
+                    self._write(seconds, {"IfNoneMatch": "*"} if found is None else {"IfMatch": found.etag})
                     return
-                except Exception as exc:  # a race: read again; an unknown outcome: ours only if the write landed
-                    if _code(exc) in RACES:
-                        continue
-                    if self._mine():
-                        return
-                    raise
-                continue
-            left, holder, expires = (give_up - self.clock.now()).total_seconds(), found[0].get("holder"), found[0].get("expires")
+                except Exception as exc:  # a race: read again after the backoff; an unknown outcome: ours only if the write landed
+                    if _code(exc) not in RACES:
+                        if self._mine() or self._landed_late(delay):
+                            return
+                        raise
+                    found = None  # another writer moved first: who holds it is read again
+            left = (give_up - self.clock.now()).total_seconds()
             if left <= 0:
-                raise Busy(str(holder), str(expires))
-            if delay == 1.0:
-                logger.info(f"the archive's lease is held by {holder} until {expires}: waiting up to {wait:.0f} s for it")
+                found = found or self.read()
+                raise Busy(found.holder if found else "nobody", found.until if found else "now")
+            if not logged and found is not None:
+                logger.info(f"the archive's lease is held by {found.holder} until {found.until}: waiting up to {wait:.0f} s for it")
+                logged = True
             self.clock.sleep(min(delay, left))
             delay = min(delay * 2, 15.0)
+
+    def _landed_late(self, delay: float) -> bool:
+        """After an unknown take the read-back did not show: read once more after the backoff, ours (held) if it landed since."""
+        self.clock.sleep(delay)
+        return self._mine()
 
     def renew(self, seconds: float) -> None:
         """Extend the lease to `seconds` from now; LeaseLost when it is no longer ours (fencing: nothing more is written)."""
@@ -139,7 +218,7 @@ class Lease:
         except Exception as exc:
             if not self._mine():
                 found = self.read()
-                holder = found[0].get("holder", "?") if found else "nobody"
+                holder = found.holder if found else "nobody"
                 self.etag = None
                 raise LeaseLost(f"the run's lease was lost (now held by {holder}): stopping before any further write") from exc
             if _code(exc) in RACES:  # ours at another version (a retried write that had landed): renew that one

@@ -95,7 +95,8 @@ def invoke(
     """Run one invocation, one report type after another (sales first), passing each result to `on_result` as it ends.
 
     Bad input raises before any write. The run then takes the archive's lease (lease.Busy when another run keeps it past
-    LEASE_WAIT_SECONDS), reads the state and writes only under it, renewing it before each month, and releases it at the end.
+    LEASE_WAIT_SECONDS, or past the run's time left minus SAFETY_MARGIN_SECONDS if that is sooner), reads the state and
+    writes only under it, renewing it before each month, and releases it at the end.
     Every type's pending transactions are settled before a Glue table, the secret or the token can stop the run; a repair
     event's pairs that hold a trusted raw object are then put right from it. A type whose set-up fails (its Glue table
     missing, say) is then left out and the run raises at the end, after the other types ran; when no type can run, its
@@ -110,7 +111,9 @@ def invoke(
     chosen = selected(settings.reports, request)
     require_versioning(clients.s3, settings)
     lease = Lease(clients.s3, settings.bucket, settings.prefix, holder, settings.bucket_owner, clock)
-    lease.acquire(time_left() + MARGIN_SECONDS, settings.lease_wait)  # longer than the run can live: a killed run's expires
+    left = time_left()
+    wait = min(settings.lease_wait, max(0.0, left - SAFETY_MARGIN_SECONDS))  # a wait never runs into the Lambda timeout: busy instead
+    lease.acquire(left + MARGIN_SECONDS, wait)  # longer than the run can live: a killed run's expires
 
     def renew() -> None:  # before each month: fencing, a lost lease stops the run before it writes again
         lease.renew(time_left() + MARGIN_SECONDS)

@@ -14,6 +14,7 @@ from archiver.months import Month
 from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 
 _ACCOUNT = re.compile(r"\d{12}")
+LAMBDA_MAX_SECONDS = 900  # a Lambda function's longest timeout: a lease wait must fit in a run (the run also bounds it by its time left)
 
 DEFAULTS: dict[str, str] = {
     "ARCHIVE_PREFIX": "appstore/",
@@ -33,7 +34,8 @@ DEFAULTS: dict[str, str] = {
     "ARCHIVE_BUCKET_OWNER": "",
     # Optional: the most bytes a report may decompress to; empty means the size of the spool filesystem (/tmp).
     "MAX_DECOMPRESSED_BYTES": "",
-    # Optional: how long a run waits for another run's lease on the archive before it ends `busy`.
+    # Optional: how long a run waits for another run's lease on the archive before it ends `busy` (under 900; a run waits
+    # at most its time left minus its safety margin).
     "LEASE_WAIT_SECONDS": "60",
 }
 REQUIRED: tuple[str, ...] = ("SECRET_ID", "ARCHIVE_BUCKET", "GLUE_DATABASE", "GLUE_TABLE")
@@ -104,6 +106,8 @@ class Settings:
         wait = get("LEASE_WAIT_SECONDS")
         if not wait.isdigit():
             raise ConfigError(f"LEASE_WAIT_SECONDS must be a whole number of seconds, got {wait!r}")
+        if int(wait) >= LAMBDA_MAX_SECONDS:
+            raise ConfigError(f"LEASE_WAIT_SECONDS must be under {LAMBDA_MAX_SECONDS} (a Lambda run's longest), got {wait!r}")
         return cls(
             secret_id=env["SECRET_ID"].strip(),
             bucket=env["ARCHIVE_BUCKET"].strip(),
