@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from archiver.catalog import Catalog
 from archiver.history import copied, copy_version, history_location, missing, raw_versions
 from archiver.periods import Period
+from archiver.repair import RawMismatch
 from archiver.store import ArchiveStore
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class HistoryRun:
     written: list[str] = field(default_factory=list)
     left: int = 0
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # raw versions whose bytes do not match their SHA-256 (a warning each run)
 
     def failure(self) -> HistoryError | None:
         """The step's errors as one exception for the run's end (None when there were none)."""
@@ -60,6 +62,8 @@ def backfill(
         try:
             run.written.append(copy_version(store, raw, max_bytes))
             periods.add(raw.period)
+        except RawMismatch as exc:  # no run can copy bytes that are not what Amazon served: said once a run, not retried as a failure
+            run.skipped.append(f"{store.report.name} {raw.period}: {exc}")
         except Exception as exc:  # this version waits for the next run; the others go on
             run.errors.append(f"{store.report.name} {raw.period} {raw.key} version {raw.version}: {type(exc).__name__}: {exc}")
     try:
@@ -103,6 +107,8 @@ def run_history(
     extra = {"history_written": len(run.written), "history_left": run.left}
     for error in run.errors:
         logger.error(f"history copy failed (the next run retries it): {error}", extra=extra)
+    for skipped in run.skipped:
+        logger.warning(f"history copy skipped, the raw version is not what Amazon served: {skipped}", extra=extra)
     if run.written or run.left:
         logger.info(f"{store.report.name}: {len(run.written)} history object(s) written, {run.left} left to later runs", extra=extra)
     return run
