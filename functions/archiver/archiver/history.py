@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -13,9 +12,8 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from archiver.convert import curate
-from archiver.hashing import HashingWriter
 from archiver.periods import Period
-from archiver.repair import RawMismatch
+from archiver.repair import fetch_raw
 from archiver.reports import ReportType
 from archiver.store import ArchiveStore
 
@@ -103,18 +101,7 @@ def copy_version(store: ArchiveStore, raw: RawVersion, max_bytes: int | None) ->
     """
     with tempfile.TemporaryDirectory(prefix="appstore-history-") as scratch:
         source, target = Path(scratch) / "raw", Path(scratch) / "history.csv.gz"
-        version = {"VersionId": raw.version} if raw.version else {}
-        response = store.s3.get_object(**store.args(Key=raw.key, **version))
-        body, named = response["Body"], response.get("Metadata", {}).get("sha256")
-        try:
-            with open(source, "wb") as out:
-                hashed = HashingWriter(out)
-                shutil.copyfileobj(body, hashed, 1024 * 1024)
-        finally:
-            body.close()
-        sha256 = hashed.digest.hexdigest()
-        if sha256 != named:
-            raise RawMismatch(f"{raw.key} version {raw.version} holds bytes with SHA-256 {sha256}, its metadata names {named}")
+        sha256 = fetch_raw(store, raw.key, raw.version, source)
         fetched_at = raw.fetched.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         with open(target, "wb") as out:
             curated = curate(source, out, max_bytes, tuple(zip(HISTORY_COLUMNS, (fetched_at, sha256), strict=True)))

@@ -25,21 +25,30 @@ class RawMismatch(RuntimeError):
     """The raw object's bytes are not the ones its sha256 metadata names: it is not re-curated."""
 
 
+def fetch_raw(store: ArchiveStore, key: str, version: str | None, target: Path, named: str | None = None) -> str:
+    """Copy one raw object version to `target`, returning its SHA-256; RawMismatch unless the bytes are the ones named.
+
+    `named` is the SHA-256 the caller read with the version's metadata; None: the one its GET answers with.
+    """
+    response = store.s3.get_object(**store.args(Key=key, **({"VersionId": version} if version else {})))
+    body, named = response["Body"], named or response.get("Metadata", {}).get("sha256")
+    try:
+        with open(target, "wb") as out:
+            hashed = HashingWriter(out)
+            shutil.copyfileobj(body, hashed, 1024 * 1024)
+    finally:
+        body.close()
+    sha256 = hashed.digest.hexdigest()
+    if sha256 != named:
+        raise RawMismatch(f"{key} version {version} holds bytes with SHA-256 {sha256}, its metadata names {named}")
+    return sha256
+
+
 def recurate(store: ArchiveStore, raw: Stored, curated_key: str, txn: str, max_bytes: int | None) -> Curated:
     """Write the curated object made from this raw object version (the bytes Amazon served), tagged with transaction `txn`."""
     with tempfile.TemporaryDirectory(prefix="appstore-repair-") as scratch:
         source, target = Path(scratch) / "raw", Path(scratch) / "curated.csv.gz"
-        version = {"VersionId": raw.version} if raw.version else {}
-        body = store.s3.get_object(**store.args(Key=raw.key, **version))["Body"]
-        try:
-            with open(source, "wb") as out:
-                hashed = HashingWriter(out)
-                shutil.copyfileobj(body, hashed, 1024 * 1024)
-        finally:
-            body.close()
-        sha256 = hashed.digest.hexdigest()
-        if sha256 != raw.metadata.get("sha256"):
-            raise RawMismatch(f"{raw.key} holds bytes with SHA-256 {sha256}, its metadata names {raw.metadata.get('sha256')}")
+        sha256 = fetch_raw(store, raw.key, raw.version, source, raw.metadata.get("sha256"))
         curated = curate_file(store.report, source, target, max_bytes)
         metadata = curated_metadata(store.report, curated, sha256)
         put_file(store, curated_key, target, {**metadata, TXN: txn}, "application/gzip")
