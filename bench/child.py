@@ -44,8 +44,9 @@ def main(argv: list[str]) -> int:
 
     calls: Counter[str] = Counter()
 
-    def count(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.service_name}.{model.name}"] += 1
+    def count(model: Any, params: Any = None, **_: Any) -> None:
+        lease = isinstance(params, dict) and str(params.get("url_path", "")).split("?")[0].endswith("/state/lease.json")
+        calls[f"{model.service_model.service_name}.{model.name}" + (" (lease)" if lease else "")] += 1  # the run's lease apart
 
     boto3.setup_default_session()  # app.clients() creates its clients from this session
     assert boto3.DEFAULT_SESSION is not None

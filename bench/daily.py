@@ -1,4 +1,4 @@
-"""API calls of a daily run in which nothing changed (after a backfill): report links, S3 writes, Glue writes."""
+"""API calls of a daily run in which nothing changed (after a backfill): report links, S3 and Glue writes, the lease's writes."""
 
 from __future__ import annotations
 
@@ -23,9 +23,14 @@ class DailyRun:
     child: ChildRun
     appstore: dict[str, int]  # requests per emulator endpoint (token/report/download)
 
-    def writes(self, service: str, verbs: tuple[str, ...]) -> int:
-        """AWS API calls of `service` whose operation name starts with one of `verbs`."""
-        return sum(n for call, n in self.child.calls.items() if call.startswith(f"{service}.") and call.split(".")[1].startswith(verbs))
+    def writes(self, service: str, verbs: tuple[str, ...], lease: bool = False) -> int:
+        """AWS API calls of `service` whose operation name starts with one of `verbs`: the archive's, or the lease's own."""
+        calls = self.child.calls.items()
+        return sum(
+            n
+            for call, n in calls
+            if call.startswith(f"{service}.") and call.split(".")[1].startswith(verbs) and call.endswith(" (lease)") == lease
+        )
 
 
 def measure(bench: Bench) -> list[DailyRun]:
@@ -52,10 +57,13 @@ def run(bench: Bench) -> list[Row]:
     links = median(r.appstore["report"] for r in runs)
     s3 = median(r.writes("s3", S3_WRITES) for r in runs)
     glue = median(r.writes("glue", GLUE_WRITES) for r in runs)
+    lease = median(r.writes("s3", S3_WRITES, lease=True) for r in runs)
+    months = sum(runs[-1].child.statuses.values())  # the lease: taken, renewed before each month, released
     calls: Counter[str] = Counter(runs[-1].child.calls)
     detail = f"months {runs[-1].child.statuses}; Appstore requests {runs[-1].appstore}; AWS calls {dict(sorted(calls.items()))}"
     return [
         Row(NAME, "report-link requests per daily run", f"{links:.0f}", "—", None, f"≤ {MAX_LINKS}", links <= MAX_LINKS, detail),
         Row(NAME, "S3 writes per daily run", f"{s3:.0f}", "—", None, "0", s3 == 0),
         Row(NAME, "Glue writes per daily run", f"{glue:.0f}", "—", None, "0", glue == 0),
+        Row(NAME, "lease writes per daily run", f"{lease:.0f}", "—", None, f"≤ {months + 2}", lease <= months + 2),
     ]

@@ -289,7 +289,15 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
         assert all("*" not in action.split(":", 1)[0] and action.split(":", 1)[1] != "*" for action in actions), statement
         for arn in resources:
             assert arn != "*" and not arn.endswith(":*"), statement
-            scoped = (f":::{BUCKET}", f"secret:{SECRET}", f":database/{database}", *(f":table/{database}/{t}" for t in tables), ":catalog")
+            views = (f":table/{database}/{context.ref(name)}_typed*" for name in names[2:])  # the typed views (archiver/typedviews.py)
+            scoped = (
+                f":::{BUCKET}",
+                f"secret:{SECRET}",
+                f":database/{database}",
+                *(f":table/{database}/{t}" for t in tables),
+                *views,
+                ":catalog",
+            )
             assert any(arn.endswith(end) or f"{end}/" in arn for end in scoped), arn
         if actions == ["s3:DeleteObjectVersion"]:  # a rollback: curated objects and pending markers only, never raw copies
             curated = [f"arn:aws:s3:::{BUCKET}/appstore/{report.name}/*" for report in REPORT_TYPES]

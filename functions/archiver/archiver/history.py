@@ -11,7 +11,6 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from archiver.convert import curate
 from archiver.periods import Period
 from archiver.repair import fetch_raw
 from archiver.reports import ReportType
@@ -102,6 +101,8 @@ def copy_version(store: ArchiveStore, raw: RawVersion, max_bytes: int | None) ->
     with tempfile.TemporaryDirectory(prefix="appstore-history-") as scratch:
         source, target = Path(scratch) / "raw", Path(scratch) / "history.csv.gz"
         sha256 = fetch_raw(store, raw.key, raw.version, source)
+        from archiver.convert import curate  # imported when a copy is made: a run with none never loads the converter
+
         fetched_at = raw.fetched.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         with open(target, "wb") as out:
             curated = curate(source, out, max_bytes, tuple(zip(HISTORY_COLUMNS, (fetched_at, sha256), strict=True)))
