@@ -28,7 +28,9 @@ Readings of the issue's wording (the strict ones that a correct archiver can sti
 - 7: the first run after a kill that ends without any fault leaves no pending marker and no
   failed month (with 2, 3 and 6 holding for every month, as no month is open).
 - A run that returns `busy` (another held the archive lease) did nothing: 5 asks RunBusy, no
-  RunFailed and no result; it is exempt from 6 and 7 (a later run settles and repairs).
+  RunFailed and no result; it is exempt from 6 and 7 (a later run settles and repairs), and after
+  it (both runs busy, with an overlap) every month with a pending marker is open: it settled
+  nothing, so a killed run's transaction stays open until a run takes over the killed run's lease.
 - Two overlapping runs are checked once both ended, on the archive then: 1-3 and 6-7 as one
   run (open months of either; the faults injected count for both), 5 for each, and 4 for a month
   one run failed that the other did not report.
@@ -100,6 +102,15 @@ def open_months(after: Archive, outcome: Outcome) -> set[Slot]:
     return pending if outcome.killed else pending & outcome.problems()
 
 
+def open_after(after: Archive, runs: list[Outcome]) -> set[Slot]:
+    """The open months after these runs (one, or two overlapping): each run's, or, when every run ended busy, every month
+    with a pending marker. A busy run wrote nothing and settled nothing: a killed run's transaction stays open until a
+    run takes over the killed run's lease. Its current objects are as the run before left them, checked then."""
+    if all(run.busy() for run in runs):
+        return after.markers("pending")
+    return set().union(*(open_months(after, run) for run in runs))
+
+
 def check_raw(after: Archive, served: dict[Slot, list[Served]]) -> list[Violation]:
     """Invariant 1."""
     found = []
@@ -164,7 +175,7 @@ def check_run(
     and no fault was injected). With an overlap, 4 holds for a month failed in one run the other did not report;
     faults, Glue faults included, count for both (the proxy cannot tell the two processes' calls apart)."""
     runs = [outcome] if other is None else [outcome, other]
-    exempt = set().union(*(open_months(after, run) for run in runs))
+    exempt = open_after(after, runs)
     found = check_raw(after, served) + check_layout(after, exempt)
     if any(run.killed for run in runs):
         return found

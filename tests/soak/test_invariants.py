@@ -114,3 +114,17 @@ def test_a_raw_upload_refused_on_retry_but_committed_is_caught() -> None:
     result = {"report": "sales", "month": "2026-10", "status": "failed", "error": "ClientError: RequestTimeout"}
     failed = Outcome(error="RunFailedError: 1 month(s) failed", results=[result], metrics={"RunFailed": 1})
     assert [v.invariant for v in check_run(after, after, failed, SERVED, False)] == [2]
+
+
+def test_a_killed_runs_transaction_stays_open_through_busy_runs() -> None:
+    """Seed 201 run 4: killed between the curated and the raw upload, then a run that found the killed run's lease still
+    held and ended busy. It settled nothing, so the month is still open; the run that takes over the lease settles it."""
+    raw, curated = _sales_pair(OLD, NEW)  # the killed transaction's curated object beside the old raw object
+    marker = _obj(LAYOUT.marker_key(SALES, "pending"), b"{}")
+    killed = _archive([raw, curated, marker], {SALES: LAYOUT.location(SALES)})
+    busy = Outcome(returned=True, status="busy", metrics={"RunBusy": 1})
+    assert check_run(killed, killed, busy, SERVED, True) == []
+    assert check_run(killed, killed, busy, SERVED, True, busy) == []  # two overlapping runs, both busy
+    worked = Outcome(returned=True, metrics={"RunSucceeded": 1})  # a run that held the lease and left the month so
+    assert [v.invariant for v in check_run(killed, killed, worked, SERVED, True)] == [2, 7]
+    assert [v.invariant for v in check_run(killed, killed, worked, SERVED, True, busy)] == [2, 7]
