@@ -87,7 +87,10 @@ def month_of(row: dict[str, Any]) -> str:
 
 
 def sales(result: Result) -> list[Sales]:
-    """The rows of a sales named query (per month, app and currency; SKU and marketplace when it has them)."""
+    """The rows of a sales named query (per month, app and currency; SKU and marketplace when it has them).
+
+    A month without sales rows has one row with its status and no transactions (the queries join the periods table):
+    it is no app or currency, and the report's completeness section shows its status, so it is skipped here."""
     return [
         Sales(
             month=month_of(r),
@@ -101,6 +104,7 @@ def sales(result: Result) -> list[Sales]:
             marketplace=r.get("marketplace") or "",
         )
         for r in records(result)
+        if whole(r["transactions"]) > 0
     ]
 
 

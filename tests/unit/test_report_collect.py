@@ -95,3 +95,24 @@ def test_the_restatements_shown_are_the_last_six_months_with_a_history() -> None
     report = collect(archive([period("sales", "2023-01"), period("sales", "2024-02")], fetches=8), "db", "sales", "x")
     assert sorted({f.month for f in report.fetches}) == [f"2023-{m:02d}" for m in range(7, 13)]
     assert [f.number for f in report.fetches if f.month == "2023-12"] == [1, 2]
+
+
+def test_a_month_without_sales_rows_is_no_app_or_currency() -> None:
+    """The sales queries keep a row per month of the periods table; an empty month's row (NULL app and currency, 0
+    transactions, Athena's text) is no sale, and does not pull the months back: its status is in the periods."""
+    columns = [*SALES_COLUMNS[:2], "status", *SALES_COLUMNS[2:]]
+    sold = ("2024", "02", "archived", "App", "USD", "3", "3", "2.970000", "2.080000")
+    empty = ("2024", "01", "not_found", None, None, "0", None, None, None)
+    ask = archive([period("sales", "2024-01", "not_found"), period("sales", "2024-02")])
+    ask.answers[REVENUE] = Result(columns, [sold, empty])
+    ask.answers[BY_SKU] = Result([*columns, "vendor_sku", "marketplace"], [(*sold, "SKU-1", "amazon.com"), (*empty, None, None)])
+    report = collect(ask, "db", "sales", "x")
+    assert report.months == ["2024-02"]
+    assert [(s.month, s.title, s.currency, s.transactions, s.sales) for s in report.sales] == [
+        ("2024-02", "App", "USD", 3, Decimal("2.97"))
+    ]
+    assert [(s.month, s.sku) for s in report.skus] == [("2024-02", "SKU-1")]
+    assert [(p.period, p.status) for p in collect(ask, "db", "sales", "x", "2024-01", "2024-02").periods] == [
+        ("2024-01", "not_found"),
+        ("2024-02", "archived"),
+    ]
