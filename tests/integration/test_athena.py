@@ -67,9 +67,11 @@ def test_named_query_totals_equal_the_generated_totals(stack: LocalStack, athena
             per_month[key[:2]] = [a + b for a, b in zip(per_month.get(key[:2], [Decimal(0)] * 4), sums, strict=True)]
 
     result = athena.run_named(REVENUE)
-    assert result.columns == ["year", "month", "title", "marketplace_currency", "transactions", "units", "sales", "estimated_earnings"]
-    assert {row[:4]: list(row[4:]) for row in result.rows} == expected  # exact: Decimal == Decimal, int == Decimal
-    assert all(isinstance(v, Decimal) for row in result.rows for v in row[6:])
+    keys, figures = ["year", "month", "status", "title", "marketplace_currency"], ["transactions", "units", "sales", "estimated_earnings"]
+    assert result.columns == keys + figures
+    assert {(*row[:2], *row[3:5]): list(row[5:]) for row in result.rows} == expected  # exact: Decimal == Decimal, int == Decimal
+    assert {row[2] for row in result.rows} == {"archived"}  # every month of the periods table has rows: no empty month
+    assert all(isinstance(v, Decimal) for row in result.rows for v in row[7:])
 
     assert athena.create_views() == ["Create the typed sales view", "Create the sales restatements view"]
     typed = athena.query(
@@ -128,7 +130,7 @@ def test_cli_runs_sql_and_named_queries_against_moto_server(stack: LocalStack) -
     assert (lines[0].strip(), lines[2].strip(), lines[3]) == ("n", str(expected.rows), "(1 row)")
     named = subprocess.run([*command, "--named", "Units by country per month"], capture_output=True, text=True, env=env, check=False)
     assert named.returncode == 0, named.stderr
-    assert named.stdout.splitlines()[0].split() == ["year", "month", "country_region_code", "transactions", "units"]
+    assert named.stdout.splitlines()[0].split() == ["year", "month", "status", "country_region_code", "transactions", "units"]
     bad = subprocess.run([*command, "SELECT no_such_column FROM sales"], capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 1 and "no_such_column" in bad.stderr
 
