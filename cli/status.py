@@ -34,10 +34,14 @@ class MonthStatus:
 
 
 def state_of(record: MonthRecord) -> str:
-    """The period's state as the periods table judges the bucket (completeness.store_status), `missing` when it holds nothing."""
+    """The period's state as the periods table judges the bucket (completeness.store_status).
+
+    `missing` when it holds nothing, or only a raw copy without its curated copy (the table's `failed`: not queryable).
+    """
     raw_time = max((i.modified for i in record.raw), default=None)
     quarantined = max((i.modified for i in record.quarantine), default=None)
-    return store_status(record.markers, raw_time, quarantined) or "missing"
+    state = store_status(record.markers, raw_time, quarantined, record.curated is not None)
+    return "missing" if state in (None, "failed") else state
 
 
 def month_status(record: MonthRecord, planned_from: Period) -> MonthStatus:

@@ -69,11 +69,13 @@ def test_layout_classifies_every_report_types_keys() -> None:
 
 def test_state_precedence() -> None:
     early, late = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
-    raw = Item("raw", 1, early)
+    raw, curated = Item("raw", 1, early), Item("curated", 1, early)
     assert state_of(MonthRecord(Month(2024, 1))) == "missing"
-    assert state_of(MonthRecord(Month(2024, 1), raw=[raw])) == "archived"
-    assert state_of(MonthRecord(Month(2024, 1), raw=[raw], quarantine=[Item("q", 1, late)])) == "quarantined"
-    assert state_of(MonthRecord(Month(2024, 1), raw=[Item("raw", 1, late)], quarantine=[Item("q", 1, early)])) == "archived"
+    assert state_of(MonthRecord(Month(2024, 1), raw=[raw], curated=curated)) == "archived"
+    assert state_of(MonthRecord(Month(2024, 1), raw=[raw])) == "missing"  # a raw copy without its curated copy: not queryable
+    assert state_of(MonthRecord(Month(2024, 1), raw=[raw], curated=curated, quarantine=[Item("q", 1, late)])) == "quarantined"
+    late_raw = [Item("raw", 1, late)]
+    assert state_of(MonthRecord(Month(2024, 1), raw=late_raw, curated=curated, quarantine=[Item("q", 1, early)])) == "archived"
     assert state_of(MonthRecord(Month(2024, 1), markers={"not_found": raw})) == "not_found"
     assert state_of(MonthRecord(Month(2024, 1), raw=[raw], markers={"deferred": raw})) == "deferred"
 

@@ -186,3 +186,15 @@ def test_a_table_is_left_to_the_next_run_when_the_run_is_short_of_time(aws: Clie
     assert table_versions(aws) == []
     Recorder(START, CURRENT, lambda: MIN_SECONDS).record(store)
     assert list(table(aws)) == MONTHS
+
+
+def test_a_month_whose_curated_copy_is_gone_is_not_archived_but_failed(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    run()
+    month = MONTHS[0]
+    year, mm = month.split("-")
+    aws.s3.delete_object(Bucket=BUCKET, Key=f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz")  # a delete marker
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", SALES)
+    rows = {row.period: row for row in period_rows(store, START, CURRENT)}
+    assert rows[month].status == "failed"  # not queryable: a SUM would read it as zero, so it is never `archived`
+    assert rows[month].last_error is not None and "curated copy is missing" in rows[month].last_error
+    assert rows[str(CURRENT)].status == "archived"

@@ -51,8 +51,14 @@ class PeriodRow:
         return asdict(self)
 
 
-def store_status(markers: Iterable[str], raw: datetime | None, quarantined: datetime | None) -> str | None:
-    """What the bucket says of a period: a pending or deferred marker or a newer quarantine wins over what is archived."""
+NOT_QUERYABLE = "the raw copy is archived but its curated copy is missing: not queryable until a run re-makes it from the raw copy"
+
+
+def store_status(markers: Iterable[str], raw: datetime | None, quarantined: datetime | None, curated: bool = True) -> str | None:
+    """What the bucket says of a period: a pending or deferred marker or a newer quarantine wins over what is archived.
+
+    `archived` means queryable: a raw copy without its curated copy is `failed` (NOT_QUERYABLE) until a run re-makes it.
+    """
     held = set(markers)
     if "pending" in held:
         return "pending"
@@ -61,7 +67,7 @@ def store_status(markers: Iterable[str], raw: datetime | None, quarantined: date
     if quarantined is not None and (raw is None or quarantined > raw):
         return "quarantined"
     if raw is not None:
-        return "archived"
+        return "archived" if curated else "failed"
     return "not_found" if "not_found" in held else None
 
 
@@ -89,7 +95,7 @@ def row_of(
 ) -> PeriodRow:
     """One period's row: the bucket's evidence, this run's result for it (if any), the previous row (if any)."""
     facts = archived_facts(store, period, seen, old) if seen.raw else {}
-    status = store_status(seen.markers, max(seen.raw.values(), default=None), seen.quarantined)
+    status = store_status(seen.markers, max(seen.raw.values(), default=None), seen.quarantined, seen.curated)
     if result is not None:
         failed, error = result.status == "failed", result.error
     else:  # a failure that left nothing behind is remembered until a run reports on the period or the bucket has it
@@ -100,6 +106,8 @@ def row_of(
     values = store.report.partition_values(period)
     month = values[1] if len(values) > 1 else None
     status = status or ("unsupported" if unsupported else "deferred")
+    if status == "failed" and seen.raw and not seen.curated:
+        error = error or NOT_QUERYABLE
     return PeriodRow(store.report.name, str(period), values[0], month, status, last_error=error, **facts)
 
 
