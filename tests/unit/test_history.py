@@ -243,3 +243,14 @@ def test_two_fetches_in_one_second_each_get_their_copy(
     assert len(found) == 3 and len([key for key in found if f"/{stamp}-" in key]) == 2
     run(other)  # settled: as many copies as versions in that second, nothing more
     assert history_of(aws, month) == found
+
+
+def test_a_raw_version_the_converter_cannot_read_gets_no_copy_and_fails_no_run(run: Callable[..., dict[str, Any]], aws: Clients) -> None:
+    run()
+    month = ARCHIVED[0]  # outside the lookback: no run fetches it again
+    year, mm = month.split("-")
+    (raw_key,) = keys(aws, f"appstore/raw/sales/year={year}/month={mm}/")
+    body = b"neither gzip nor zip"  # a version today's converter cannot read, its SHA-256 right
+    aws.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()})
+    run()  # its history copy is skipped with a warning: no run could make it, so none fails for it
+    assert len(history_of(aws, month)) == 1  # the readable version's copy only

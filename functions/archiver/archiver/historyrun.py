@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from archiver.catalog import Catalog
+from archiver.errors import ReportFormatError
 from archiver.history import copied, copy_version, history_location, missing, raw_versions
 from archiver.periods import Period
 from archiver.repair import RawMismatch
@@ -35,7 +36,7 @@ class HistoryRun:
     written: list[str] = field(default_factory=list)
     left: int = 0
     errors: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # raw versions whose bytes do not match their SHA-256 (a warning each run)
+    skipped: list[str] = field(default_factory=list)  # raw versions not as served (SHA-256) or unreadable: a warning each run
 
     def failure(self) -> HistoryError | None:
         """The step's errors as one exception for the run's end (None when there were none)."""
@@ -62,7 +63,7 @@ def backfill(
         try:
             run.written.append(copy_version(store, raw, max_bytes))
             periods.add(raw.period)
-        except RawMismatch as exc:  # no run can copy bytes that are not what Amazon served: said once a run, not retried as a failure
+        except (RawMismatch, ReportFormatError) as exc:  # bytes not as served, or unreadable: no later run copies them either
             run.skipped.append(f"{store.report.name} {raw.period}: {exc}")
         except Exception as exc:  # this version waits for the next run; the others go on
             run.errors.append(f"{store.report.name} {raw.period} {raw.key} version {raw.version}: {type(exc).__name__}: {exc}")
@@ -108,7 +109,7 @@ def run_history(
     for error in run.errors:
         logger.error(f"history copy failed (the next run retries it): {error}", extra=extra)
     for skipped in run.skipped:
-        logger.warning(f"history copy skipped, the raw version is not what Amazon served: {skipped}", extra=extra)
+        logger.warning(f"history copy skipped, the raw version cannot be copied: {skipped}", extra=extra)
     if run.written or run.left:
         logger.info(f"{store.report.name}: {len(run.written)} history object(s) written, {run.left} left to later runs", extra=extra)
     return run
