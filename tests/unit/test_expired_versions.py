@@ -28,6 +28,21 @@ class Killed(BaseException):
     """The Lambda is killed (no except clause of the function catches it)."""
 
 
+def killed_between_uploads(run: Callable[..., dict[str, Any]], month: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forced run of `month` killed between the curated upload and the raw upload (the commit point): its marker stays."""
+    real = transaction.put_file
+
+    def put_file(store: Any, key: str, *rest: Any) -> Any:
+        if "/raw/" in key:
+            raise Killed
+        return real(store, key, *rest)
+
+    monkeypatch.setattr(transaction, "put_file", put_file)
+    with pytest.raises(Killed):
+        run({"months": [month], "force": True})
+    monkeypatch.setattr(transaction, "put_file", real)
+
+
 def test_a_rollback_after_the_previous_curated_version_expired_recurates_from_raw(
     run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -37,17 +52,7 @@ def test_a_rollback_after_the_previous_curated_version_expired_recurates_from_ra
     curated_key = f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
     before = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=curated_key)["Versions"]
     amazon.files[month] = (amazon.files[month][0], report(month, n=7)[1])  # a restatement
-    real = transaction.put_file
-
-    def put_file(store: Any, key: str, *rest: Any) -> Any:
-        if "/raw/" in key:
-            raise Killed  # killed between the curated upload and the raw upload (the commit point)
-        return real(store, key, *rest)
-
-    monkeypatch.setattr(transaction, "put_file", put_file)
-    with pytest.raises(Killed):
-        run({"months": [month], "force": True})
-    monkeypatch.setattr(transaction, "put_file", real)
+    killed_between_uploads(run, month, monkeypatch)
     for version in before:  # NoncurrentVersionExpiration removes the previous curated version, noncurrent since the upload
         aws.s3.delete_object(Bucket=BUCKET, Key=curated_key, VersionId=version["VersionId"])
     del amazon.files[month]  # and Amazon would not serve the month again anyway
@@ -156,17 +161,7 @@ def test_a_rollback_that_cannot_recurate_from_raw_clears_its_marker_and_fetches_
     curated_key = f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
     (raw_key,) = keys(aws, f"appstore/raw/sales/year={year}/month={mm}/")
     before = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=curated_key)["Versions"]
-    real = transaction.put_file
-
-    def put_file(store: Any, key: str, *rest: Any) -> Any:
-        if "/raw/" in key:
-            raise Killed  # killed between the curated upload and the raw upload (the commit point)
-        return real(store, key, *rest)
-
-    monkeypatch.setattr(transaction, "put_file", put_file)
-    with pytest.raises(Killed):
-        run({"months": [month], "force": True})
-    monkeypatch.setattr(transaction, "put_file", real)
+    killed_between_uploads(run, month, monkeypatch)
     for version in before:  # the lifecycle expired the previous curated version
         aws.s3.delete_object(Bucket=BUCKET, Key=curated_key, VersionId=version["VersionId"])
     metadata = aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["Metadata"]  # and the raw bytes no longer match their SHA-256
