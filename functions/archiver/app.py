@@ -16,7 +16,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from archiver.lease import Busy
-from archiver.report import MonthResult, add_month_metrics, add_report_dimension, add_run_metrics, log_month, payload, raise_if_failed
+from archiver.report import (
+    MonthResult,
+    add_month_metrics,
+    add_report_dimension,
+    add_run_metrics,
+    add_zero_metrics,
+    log_month,
+    payload,
+    raise_if_failed,
+)
 from archiver.service import Clients, invoke
 
 logger = Logger()
@@ -72,6 +81,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"status": "busy", "holder": busy.holder, "expires": busy.expires, "results": []}
     except Exception:
         logger.exception(f"run failed after {len(finished)} month(s)" if finished else "run failed before archiving any month")
+        if finished:  # it reached its months (a type's typed views or history failed at the end, say): their zeros as usual
+            add_zero_metrics(metrics)
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         raise
     add_run_metrics(metrics, results)

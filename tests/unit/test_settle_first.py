@@ -14,7 +14,7 @@ from archiver import appstore, transaction
 from archiver.appstore import AppstoreError
 from archiver.objects import TXN
 from archiver.plan import InvalidEvent
-from archiver.report import RunFailedError
+from archiver.report import MONTH_METRICS, RunFailedError
 from archiver.service import Clients
 from archiver.settings import ConfigError
 from tests.unit.conftest import BUCKET, TABLE, keys
@@ -143,7 +143,8 @@ def test_a_run_that_stops_early_still_rolls_forward_a_raw_upload_that_landed_lat
     assert source != raw  # the raw object is the restatement's, the curated one the month's before it
     metrics = stopping.run(run, capsys)
     if stop == "glue table":  # rolled forward, but its partition could not be checked: archived, incomplete
-        assert metrics == {"MonthsArchived": 1, "BytesArchived": 0, "RowsArchived": 0, "MonthsIncomplete": 1, "RunFailed": 1}
+        zeros = dict.fromkeys(MONTH_METRICS, 0)  # it reached a month (settling's): the run's zero data points too
+        assert metrics == {**zeros, "MonthsArchived": 1, "MonthsIncomplete": 1, "RunFailed": 1}
     else:
         assert metrics == {"RunFailed": 1}
     source, raw = pair(aws)  # re-curated from the raw object that landed
@@ -168,7 +169,7 @@ def test_a_type_whose_table_cannot_be_read_is_settled_while_the_others_run(
     restate_and_fail_raw(run, amazon, monkeypatch, Killed(), Killed)
     assert keys(aws, "appstore/state/subscription/unsupported.json")  # the fake API refuses the type: one result a run
     stopped = stopping.run(run, capsys, RunFailedError, r"1 report type\(s\) could not run: sales: ClientError: .*GetTable")
-    assert stopped == {"ReportsUnsupported": 1, "RunFailed": 1}  # the other type ran
+    assert stopped == {**dict.fromkeys(MONTH_METRICS, 0), "ReportsUnsupported": 1, "RunFailed": 1}  # the other type ran
     assert not keys(aws, PENDING)  # the sales transaction was rolled back although its table could not be read
     assert aws.s3.head_object(Bucket=BUCKET, Key=CURATED)["VersionId"] == committed
 

@@ -95,10 +95,18 @@ def add_report_dimension(metrics: Metrics, result: MonthResult) -> None:
     metrics.add_dimensions(**service, report=result.report)
 
 
+MONTH_METRICS = (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "HeuristicGuesses", "MonthsIncomplete")
+
+
+def add_zero_metrics(metrics: Metrics) -> None:
+    """A zero for every month metric: one data point each per run that reached its months."""
+    for name in MONTH_METRICS:
+        metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesArchived" else MetricUnit.Count, value=0)
+
+
 def add_run_metrics(metrics: Metrics, results: list[MonthResult]) -> None:
     """A zero for every month metric (one data point each per run), and whether the run succeeded or failed."""
-    for name in (*STATUS_METRICS.values(), "BytesArchived", "RowsArchived", "SchemaDrift", "HeuristicGuesses", "MonthsIncomplete"):
-        metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesArchived" else MetricUnit.Count, value=0)
+    add_zero_metrics(metrics)
     failed = any(r.status == "failed" or incomplete(r) for r in results)
     metrics.add_metric(name="RunFailed" if failed else "RunSucceeded", unit=MetricUnit.Count, value=1)
 
@@ -113,13 +121,18 @@ def _named(result: MonthResult) -> str:
     return result.month if result.report == "sales" else f"{result.report} {result.month}"
 
 
-def raise_if_failed(results: list[MonthResult]) -> None:
-    """Raise naming every failed or incomplete month, so the invocation counts as a Lambda error."""
+def failures(results: list[MonthResult]) -> list[str]:
+    """What a run's error says of its months: every failed month, then every incomplete one (none: an empty list)."""
     failed = [r for r in results if r.status == "failed"]
     unfinished = [r for r in results if incomplete(r)]
     parts = [f"{len(failed)} month(s) failed: " + "; ".join(f"{_named(r)}: {r.error}" for r in failed)] if failed else []
     if unfinished:
         detail = "; ".join(f"{_named(r)}: {r.error}" for r in unfinished)
         parts.append(f"{len(unfinished)} month(s) archived but incomplete (the next run finishes them): {detail}")
-    if parts:
+    return parts
+
+
+def raise_if_failed(results: list[MonthResult]) -> None:
+    """Raise naming every failed or incomplete month, so the invocation counts as a Lambda error."""
+    if parts := failures(results):
         raise RunFailedError("; ".join(parts))

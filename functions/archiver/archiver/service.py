@@ -21,7 +21,7 @@ from archiver.parts import Part, mend, prepare_part, settle
 from archiver.periodsrun import Recorder
 from archiver.pipeline import Pipeline
 from archiver.plan import InvalidEvent, Request, parse_event
-from archiver.report import MonthResult, RunFailedError
+from archiver.report import MonthResult, RunFailedError, failures
 from archiver.reports import ReportType
 from archiver.settings import ConfigError, Settings
 from archiver.transaction import Superseded
@@ -218,7 +218,8 @@ def ended(
             keep_typed_views(part.store, glue, settings.glue_database, settings.glue_table)
         except TypedViewsError as exc:
             broken.append((part.store.report, exc))
-    if broken:
+    if broken:  # the months' own failures first, as raise_if_failed would name them
         detail = "; ".join(f"{report.name}: {type(exc).__name__}: {exc}" for report, exc in broken)
-        raise RunFailedError(f"{len(broken)} report type(s) could not run: {detail}") from broken[0][1]
+        parts = [*failures(results), f"{len(broken)} report type(s) could not run: {detail}"]
+        raise RunFailedError("; ".join(parts)) from broken[0][1]
     return results
