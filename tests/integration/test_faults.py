@@ -670,14 +670,17 @@ class AwsFaultProxy(FaultProxy):
 def through(stack: LocalStack, proxy: AwsFaultProxy, max_attempts: int | None = None) -> Iterator[None]:
     """Point the function's AWS clients at the proxy (and optionally cap the SDK's attempts) for some invocations."""
     extra = {"AWS_ENDPOINT_URL": proxy.url, **({"AWS_MAX_ATTEMPTS": str(max_attempts)} if max_attempts else {})}
+    before = {name: os.environ.get(name) for name in extra}  # put back as found: later tests (in-process moto) must not inherit it
     stack.env.update(extra)
     try:
         yield
     finally:
-        for name in extra:
+        for name, value in before.items():
             del stack.env[name]
-            os.environ.pop(name)
-        os.environ["AWS_ENDPOINT_URL"] = stack.endpoint
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def latest(stack: LocalStack, prefix: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from archiver.lease import Lease
@@ -19,6 +20,13 @@ from soak.lifecycle import LEASE, expire_lease, expire_noncurrent
 
 BUCKET, PREFIX = "archive", "appstore/"
 MONTHS = list(Month(2026, 7).through(Month(2026, 11)))
+
+
+@pytest.fixture(autouse=True)
+def in_process_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests use moto in process: no endpoint an earlier test's local stack left in the environment may redirect them."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
 
 
 def test_the_generator_draws_each_hazard() -> None:
