@@ -43,18 +43,30 @@ def killed_between_uploads(run: Callable[..., dict[str, Any]], month: str, monke
     monkeypatch.setattr(transaction, "put_file", real)
 
 
-def test_a_rollback_after_the_previous_curated_version_expired_recurates_from_raw(
-    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def killed_after_expiry(
+    run: Callable[..., dict[str, Any]], aws: Clients, monkeypatch: pytest.MonkeyPatch, then: Callable[[str], object] = lambda month: None
+) -> tuple[str, str]:
+    """A backfill; `then(month)`; a run of a month outside the lookback killed between its uploads; the lifecycle expires
+    the previous curated version, noncurrent since the killed upload. Returns the month and its curated key."""
     run()  # the backfill
     month = MONTHS[0]  # outside the lookback window: the default plan does not fetch it
     year, mm = month.split("-")
     curated_key = f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
     before = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=curated_key)["Versions"]
-    amazon.files[month] = (amazon.files[month][0], report(month, n=7)[1])  # a restatement
+    then(month)
     killed_between_uploads(run, month, monkeypatch)
-    for version in before:  # NoncurrentVersionExpiration removes the previous curated version, noncurrent since the upload
+    for version in before:
         aws.s3.delete_object(Bucket=BUCKET, Key=curated_key, VersionId=version["VersionId"])
+    return month, curated_key
+
+
+def test_a_rollback_after_the_previous_curated_version_expired_recurates_from_raw(
+    run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month, curated_key = killed_after_expiry(
+        run, aws, monkeypatch, lambda m: amazon.files.update({m: (amazon.files[m][0], report(m, n=7)[1])})
+    )
+    year, mm = month.split("-")
     del amazon.files[month]  # and Amazon would not serve the month again anyway
     results = run()["results"]  # settles the pending transaction: a rollback
     assert all(r["status"] != "failed" for r in results)
@@ -155,15 +167,9 @@ def test_a_month_with_a_raw_object_but_no_curated_object_is_protected_by_the_emp
 def test_a_rollback_that_cannot_recurate_from_raw_clears_its_marker_and_fetches_the_month_again(
     run: Callable[..., dict[str, Any]], aws: Clients, amazon: FakeAppstore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run()  # the backfill
-    month = MONTHS[0]  # outside the lookback window: the default plan does not fetch it
+    month, curated_key = killed_after_expiry(run, aws, monkeypatch)
     year, mm = month.split("-")
-    curated_key = f"appstore/sales/year={year}/month={mm}/sales_{year}_{mm}.csv.gz"
     (raw_key,) = keys(aws, f"appstore/raw/sales/year={year}/month={mm}/")
-    before = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=curated_key)["Versions"]
-    killed_between_uploads(run, month, monkeypatch)
-    for version in before:  # the lifecycle expired the previous curated version
-        aws.s3.delete_object(Bucket=BUCKET, Key=curated_key, VersionId=version["VersionId"])
     metadata = aws.s3.head_object(Bucket=BUCKET, Key=raw_key)["Metadata"]  # and the raw bytes no longer match their SHA-256
     aws.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=b"not what Amazon served", Metadata=metadata)
     results = {r["month"]: r for r in run()["results"]}  # the rollback cannot re-curate: the month is fetched again
