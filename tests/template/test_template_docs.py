@@ -1,4 +1,4 @@
-"""samconfig.toml, outputs, checkov skip reasons, and the README deploy section."""
+"""samconfig.toml, outputs, checkov skip reasons, the README deploy section, and the parameter and alarm tables."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 from infra.template.load import REPO_ROOT, resources_of_type
 
 README = REPO_ROOT / "README.md"
+REFERENCE = REPO_ROOT / "docs" / "reference.md"
+OPERATIONS = REPO_ROOT / "docs" / "operations.md"
 START, END = "<!-- deploy:start -->", "<!-- deploy:end -->"
 
 
@@ -78,8 +80,8 @@ def test_every_checkov_skip_has_a_reason(template: dict[str, Any]) -> None:
         assert len(skip.get("comment", "").split()) >= 8, (logical_id, skip)
 
 
-def test_readme_parameter_table_matches_the_template(template: dict[str, Any]) -> None:
-    rows = table_rows(deploy_section(), "Parameter")
+def test_reference_parameter_table_matches_the_template(template: dict[str, Any]) -> None:
+    rows = table_rows(REFERENCE.read_text(encoding="utf-8"), "Parameter")
     documented = {row[0].strip("`"): row[1] for row in rows}
     assert list(documented) == list(template["Parameters"])
     for name, spec in template["Parameters"].items():
@@ -88,8 +90,8 @@ def test_readme_parameter_table_matches_the_template(template: dict[str, Any]) -
         assert documented[name] == expected, name
 
 
-def test_readme_alarm_table_matches_the_template(template: dict[str, Any]) -> None:
-    rows = table_rows(deploy_section(), "Alarm")
+def test_operations_alarm_table_matches_the_template(template: dict[str, Any]) -> None:
+    rows = table_rows(OPERATIONS.read_text(encoding="utf-8"), "Alarm")
     documented = {row[0].strip("`") for row in rows}
     names = {
         alarm["Properties"]["AlarmName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
