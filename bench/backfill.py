@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from archiver.months import Month
-from archiver.plan import FIRST_MONTH
+from archiver.core.months import Month
+from archiver.run.plan import FIRST_MONTH
 from bench.common import Bench, Row, median, series
 from bench.local import ChildRun, run_handler
 from infra.local.stack import LocalStack

@@ -17,7 +17,7 @@ FUNCTION_DIR = REPO / "functions" / "archiver"
 DATA_DIR = REPO / "bench" / "data"
 
 if TYPE_CHECKING:
-    from archiver.months import Month
+    from archiver.core.months import Month
     from bench.local import Local
 
 

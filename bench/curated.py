@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 
-from archiver.convert import CuratedDialect, curate
-from archiver.months import Month
+from archiver.core.months import Month
+from archiver.formats.curate import CuratedDialect, curate
 from bench.common import Bench, Row, interleaved, median, paired_ratio, report_file, series
 
 NAME = "curated"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.months import Month
+from archiver.core.months import Month
 from bench.common import Bench, Row, mb, median, report_file
 from bench.local import run_handler
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archiver import lease
-from archiver.periods import Period
-from archiver.reports import ReportType
-from archiver.store import ArchiveStore
+from archiver.archive import lease
+from archiver.archive.store import ArchiveStore
+from archiver.core.periods import Period
+from archiver.core.report_types import ReportType
 from cli.layout import classify_key, own_folders
 from cli.tables import TableView, read_table
 
@@ -84,7 +84,7 @@ def _file(part: ReportArchive, kind: str, period: Period | None, item: Item) -> 
         if kind == "unsupported":
             part.unsupported = item
         return
-    if kind == "history":  # the archive's own (archiver.history), derived from the raw versions: not a period's state
+    if kind == "history":  # the archive's own (archiver.answers.history), derived from the raw versions: not a period's state
         return
     record = part.months.setdefault(period, MonthRecord(period))
     if kind == "raw":
@@ -104,7 +104,7 @@ def read_archive(target: Target, reports: tuple[ReportType, ...]) -> Archive:
     stray: list[Item] = []
     for item in _items(s3, target.bucket, target.prefix):
         kind = classify_key(target.prefix, item.key)
-        if item.key == target.prefix + lease.KEY:  # the runs' lease (archiver.lease): one is writing, or was killed
+        if item.key == target.prefix + lease.KEY:  # the runs' lease (archiver.archive.lease): one is writing, or was killed
             continue
         if kind is None:
             stray.append(item)

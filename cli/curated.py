@@ -10,8 +10,8 @@ import json
 import zlib
 from typing import Any
 
-from archiver.convert import COLUMNS_FINGERPRINT, CuratedDialect
-from archiver.sections import FORMAT_FINGERPRINT
+from archiver.formats.curate import COLUMNS_FINGERPRINT, CuratedDialect
+from archiver.formats.sections import FORMAT_FINGERPRINT
 from cli.archive import MonthRecord, ReportArchive
 from cli.checks import Problem
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.report import STATUSES
+from archiver.core.results import STATUSES
 
 OnMonth = Callable[[str, str, str, str | None], None]  # report type, period, status, error
 

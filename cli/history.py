@@ -12,10 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
-from archiver.convert import CuratedDialect
-from archiver.history import HISTORY_COLUMNS, history_prefix
-from archiver.months import Month
-from archiver.store import ArchiveStore
+from archiver.answers.history import HISTORY_COLUMNS, history_prefix
+from archiver.archive.store import ArchiveStore
+from archiver.core.months import Month
+from archiver.formats.curate import CuratedDialect
 from cli import output
 from cli.historydiff import Change, Row, Totals, compare, totals
 from cli.target import Target

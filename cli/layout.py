@@ -1,14 +1,14 @@
-"""Classify a key under the prefix by the function's own layout (archiver.reports' helpers), for every report type."""
+"""Classify a key under the prefix by the function's own layout (archiver.core.report_types' helpers), for every report type."""
 
 from __future__ import annotations
 
 import re
 
-from archiver.history import NAME as HISTORY_NAME
-from archiver.history import history_folder
-from archiver.periods import Period
-from archiver.periodsfile import periods_key
-from archiver.reports import REPORT_TYPES, ReportType
+from archiver.answers.history import NAME as HISTORY_NAME
+from archiver.answers.history import history_folder
+from archiver.answers.periods_table import periods_key
+from archiver.core.periods import Period
+from archiver.core.report_types import REPORT_TYPES, ReportType
 
 MARKERS = ("not_found", "deferred", "pending")
 _MARKER = re.compile(rf"({'|'.join(MARKERS)})/([0-9-]+)\.json")
@@ -41,7 +41,7 @@ def classify(report: ReportType, prefix: str, key: str) -> tuple[str, Period | N
     if key == report.unsupported_key(prefix):
         return "unsupported", None
     if key == report.columns_key(prefix) and report.curated == "jsonl":
-        return "columns", None  # the typed views' column summary (archiver/typedupkeep.py)
+        return "columns", None  # the typed views' column summary (archiver/answers/typed_upkeep.py)
     if key == periods_key(prefix, report):
         return "periods", None
     state = f"{prefix}state/{report.name}/"

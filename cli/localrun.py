@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from archiver.report import STATUSES
+from archiver.core.results import STATUSES
 from cli.target import Target
 
 OnMonth = Callable[[str, str, str, str | None], None]  # report type, period, status, error
@@ -19,7 +19,7 @@ TIMEOUT_SECONDS = 900.0  # the template's function timeout
 
 
 class _MonthTap(logging.Handler):
-    """Passes the handler's per-month log records (archiver.report.log_month) to a callback."""
+    """Passes the handler's per-month log records (archiver.core.results.log_month) to a callback."""
 
     def __init__(self, on_month: OnMonth) -> None:
         super().__init__(logging.INFO)

@@ -7,7 +7,7 @@ import sys
 import click
 from rich.markup import escape
 
-from archiver.months import Month
+from archiver.core.months import Month
 from cli import history, output, runner, status, statusview, verify
 from cli.errors import FAILED, Failure, Group
 from cli.options import Selected, chosen_reports, report_option, target_options

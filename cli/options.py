@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archiver.reports import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
+from archiver.core.report_types import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 from cli.localstate import from_state_file
 from cli.target import Target, TargetError, from_stack
 

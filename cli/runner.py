@@ -9,8 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from archiver.periods import Period
-from archiver.reports import BY_NAME
+from archiver.core.periods import Period
+from archiver.core.report_types import BY_NAME
 from cli import follow, localrun
 from cli.plan import planned_months
 from cli.progress import RunDisplay

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.completeness import period_rows, store_status
-from archiver.months import Month
-from archiver.periods import Period, between
-from archiver.periodsfile import decode, read_body
-from archiver.plan import FIRST_MONTH
-from archiver.reports import ReportType
-from archiver.settings import DEFAULTS
-from archiver.unsupported import ASK_AGAIN_AFTER
+from archiver.answers.completeness import period_rows, store_status
+from archiver.answers.periods_table import decode, read_body
+from archiver.core.months import Month
+from archiver.core.periods import Period, between
+from archiver.core.report_types import ReportType
+from archiver.core.settings import DEFAULTS
+from archiver.run.plan import FIRST_MONTH
+from archiver.run.unsupported import ASK_AGAIN_AFTER
 from cli.archive import MonthRecord, ReportArchive, read_archive
 from cli.monitoring import alarms_firing, last_success
 from cli.target import Target

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.lease import Lease
-from archiver.months import Month
-from archiver.reports import BY_NAME, ReportType
+from archiver.archive.lease import Lease
+from archiver.core.months import Month
+from archiver.core.report_types import BY_NAME, ReportType
 from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
 from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
 from cli.curated import check_curated
@@ -58,7 +58,7 @@ class Audit:
 
 
 def running(target: Target) -> str | None:
-    """Whether a run holds the archive's lease now (archiver.lease reads and judges it, by S3's clock): who, and until when."""
+    """Whether a run holds the archive's lease now (archiver.archive.lease reads and judges it, by S3's clock): who, and until when."""
     found = Lease(target.s3(), target.bucket, target.prefix, "verify").read()
     if found is None or found.expired:
         return None

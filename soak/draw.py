@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from archiver.months import Month
-from archiver.retry import RETRIES
+from archiver.amazon.retry import RETRIES
+from archiver.core.months import Month
 from soak import hazards
 from soak.hazards import Overlap
 

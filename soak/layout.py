@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from archiver.reports import REPORT_TYPES
+from archiver.core.report_types import REPORT_TYPES
 
 MONTHLY = {r.name: r.period == "month" for r in REPORT_TYPES}  # every report type, and whether its period is a month
 SUFFIX = {r.name: r.table_suffix for r in REPORT_TYPES}  # the type's Glue table: GLUE_TABLE + suffix

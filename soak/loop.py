@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.months import Month
+from archiver.core.months import Month
 from infra.local.faultproxy import FaultProxy
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack, MotoServer, schedule_event
 from soak.awsfaults import AwsFaults

@@ -15,8 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from archiver.lease import Busy
-from archiver.report import (
+from archiver.archive.lease import Busy
+from archiver.core.results import (
     MonthResult,
     add_month_metrics,
     add_report_dimension,
@@ -26,7 +26,7 @@ from archiver.report import (
     payload,
     raise_if_failed,
 )
-from archiver.service import Clients, invoke
+from archiver.run.service import Clients, invoke
 
 logger = Logger()
 metrics = Metrics()

@@ -107,7 +107,7 @@ class LocalStack:
     def __init__(self, endpoint: str, prefix: str = PREFIX, reports: str | None = None, **emulator_options: Any) -> None:
         """Provision and start; `reports` overrides the template's REPORTS (all types) in the function's environment."""
         _import_function_code()
-        from archiver.service import Clients
+        from archiver.run.service import Clients
 
         use_endpoint(endpoint)
         self.endpoint = endpoint
@@ -129,7 +129,7 @@ class LocalStack:
 
     def expire_lease(self) -> None:
         """Let the lease a killed run left (if any) expire, as the time past its expiry (the run's budget plus a margin) would."""
-        from archiver.lease import KEY
+        from archiver.archive.lease import KEY
 
         s3, key = self.clients.s3, self.prefix + KEY
         if not s3.list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents"):

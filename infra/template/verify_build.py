@@ -75,7 +75,7 @@ def problems(artifact: Path) -> list[str]:
     app = artifact / "app.py"
     if not app.is_file() or "def lambda_handler" not in app.read_text(encoding="utf-8"):
         found.append("app.py with lambda_handler is missing")
-    for module in ("__init__.py", "schema.py"):
+    for module in ("__init__.py", "formats/__init__.py", "formats/schema.py"):
         if not (artifact / "archiver" / module).is_file():
             found.append(f"archiver/{module} is missing")
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 from click.testing import CliRunner, Result
 
-from archiver.months import Month
-from archiver.periods import Period, Year
+from archiver.core.months import Month
+from archiver.core.periods import Period, Year
 from cli.main import cli
 from infra.local.stack import PREFIX, LocalStack, MotoServer
 from tests.cli.healthy import Healthy

@@ -1,4 +1,4 @@
-"""A healthy archive written directly by the shared contract (real curation: archiver.convert and archiver.sections)."""
+"""A healthy archive written directly by the shared contract (real curation: archiver.formats.curate and archiver.formats.sections)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.catalog import Catalog
-from archiver.convert import COLUMNS_FINGERPRINT, curate
-from archiver.months import Month
-from archiver.periods import Period
-from archiver.reports import BY_NAME, ReportType
-from archiver.sections import FORMAT_FINGERPRINT, curate_sections
-from archiver.store import ArchiveStore
+from archiver.archive.catalog import Catalog
+from archiver.archive.store import ArchiveStore
+from archiver.core.months import Month
+from archiver.core.periods import Period
+from archiver.core.report_types import BY_NAME, ReportType
+from archiver.formats.curate import COLUMNS_FINGERPRINT, curate
+from archiver.formats.sections import FORMAT_FINGERPRINT, curate_sections
 
 HEADER = "Marketplace,Country Code,Transaction ID,Transaction Time,Title,Units,Sales Price,Marketplace Currency\n"
 
@@ -89,7 +89,7 @@ class Healthy:
         Catalog(self.glue, self.database, self.table).ensure_partition([f"{month.year:04d}", month.mm], store.location(month))
 
     def archive_other(self, report: str, period: Period, tmp: Path) -> None:
-        """Write a period of a JSON Lines type as a run does (archiver.sections curation): curated, raw, partition."""
+        """Write a period of a JSON Lines type as a run does (archiver.formats.sections curation): curated, raw, partition."""
         kind, store = BY_NAME[report], self.store_of(report)
         raw = gzip.compress(other_report_bytes(kind, period), mtime=0)
         source, target = tmp / f"{report}.raw", io.BytesIO()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
-from archiver.convert import CuratedDialect
+from archiver.formats.curate import CuratedDialect
 
 
 class Tables(HTMLParser):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from archiver.history import copy_version, raw_versions
-from archiver.months import Month
-from archiver.reports import SALES
+from archiver.answers.history import copy_version, raw_versions
+from archiver.core.months import Month
+from archiver.core.report_types import SALES
 from cli.historydiff import Totals, compare
 from cli.layout import classify_key
 from tests.cli.conftest import as_json, invoke

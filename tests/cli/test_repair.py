@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from tests.cli.conftest import invoke
 from tests.cli.healthy import Healthy
 

@@ -6,9 +6,9 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from archiver.months import Month
-from archiver.periodsrun import refresh
-from archiver.store import ArchiveStore
+from archiver.answers.periods_upkeep import refresh
+from archiver.archive.store import ArchiveStore
+from archiver.core.months import Month
 from infra.local.stack import LocalStack
 from tests.cli.conftest import invoke
 from tests.cli.healthy import Healthy

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from cli.follow import RunLog
 from tests.cli.conftest import aws_clients, invoke
 from tests.cli.healthy import Healthy

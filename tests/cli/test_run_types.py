@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from archiver.periods import Year
+from archiver.core.periods import Year
 from cli.progress import RunDisplay
 from tests.cli.conftest import invoke
 from tests.cli.healthy import Healthy

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archiver.months import Month
-from archiver.periods import Year
+from archiver.core.months import Month
+from archiver.core.periods import Year
 from tests.cli.conftest import as_json, aws_clients, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.remote import deploy

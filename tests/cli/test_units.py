@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archiver.months import Month
-from archiver.periods import Year
-from archiver.reports import BY_NAME, SALES
+from archiver.core.months import Month
+from archiver.core.periods import Year
+from archiver.core.report_types import BY_NAME, SALES
 from cli.archive import Item, MonthRecord
 from cli.checks import Problem
 from cli.layout import classify, classify_key

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from tests.cli.conftest import as_json, invoke
 from tests.cli.healthy import Healthy
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from archiver.convert import COLUMNS_FINGERPRINT
-from archiver.months import Month
-from archiver.periods import Period, Year
+from archiver.core.months import Month
+from archiver.core.periods import Period, Year
+from archiver.formats.curate import COLUMNS_FINGERPRINT
 from tests.cli.conftest import as_json, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.test_verify import _sha, verify

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import requests
 
-from archiver.months import Month
-from archiver.periods import Period
-from archiver.reports import BY_NAME
-from archiver.sections import curate_sections
-from archiver.store import ArchiveStore
-from archiver.typedupkeep import keep_typed_views
+from archiver.answers.typed_upkeep import keep_typed_views
+from archiver.archive.store import ArchiveStore
+from archiver.core.months import Month
+from archiver.core.periods import Period
+from archiver.core.report_types import BY_NAME
+from archiver.formats.sections import curate_sections
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from infra.local.athena import AthenaError, LocalAthena, _width, format_table, template_queries
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 from tests.integration.jsontables import archive_every_json_type

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from infra.local.athena import LocalAthena
 from infra.local.stack import DATABASE, TABLE, LocalStack
 from tests.integration.jsontables import archive_every_json_type

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from archiver import appstore
-from archiver.months import Month
+from archiver.amazon import appstore
+from archiver.core.months import Month
 from infra.local.emulator.faults import Fault
 from infra.local.stack import FUNCTION_DIR, LocalStack
 

@@ -12,10 +12,10 @@ import boto3
 import pytest
 import requests
 
-from archiver.appstore import AppstoreClient, AppstoreError, Credentials
-from archiver.months import Month
-from archiver.reports import BY_NAME
-from archiver.sections import curate_sections
+from archiver.amazon.appstore import AppstoreClient, AppstoreError, Credentials
+from archiver.core.months import Month
+from archiver.core.report_types import BY_NAME
+from archiver.formats.sections import curate_sections
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, AppstoreEmulator
 
 pytestmark = pytest.mark.integration

@@ -33,15 +33,16 @@ from typing import Any
 import pytest
 
 import app
-from archiver import appstore, pipeline
-from archiver.catalog import CatalogError
-from archiver.convert import CuratedDialect
-from archiver.lease import KEY as LEASE
-from archiver.months import Month
-from archiver.plan import InvalidEvent
-from archiver.report import RunFailedError
-from archiver.schema import CANONICAL_COLUMNS
-from archiver.settings import ConfigError
+from archiver.amazon import appstore
+from archiver.archive.catalog import CatalogError
+from archiver.archive.lease import KEY as LEASE
+from archiver.core.months import Month
+from archiver.core.results import RunFailedError
+from archiver.core.settings import ConfigError
+from archiver.formats.curate import CuratedDialect
+from archiver.formats.schema import CANONICAL_COLUMNS
+from archiver.run import pipeline
+from archiver.run.plan import InvalidEvent
 from infra.local.appstore_emulator import DEMO_CLIENT_ID
 from infra.local.faultproxy import AfterCommit, Call, Decision, ErrorReply, FaultProxy, LoopbackServer, glue_error, s3_error
 from infra.local.salesdata import rows_for_size

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archiver.months import Month
+from archiver.core.months import Month
 from infra.local.athena import LocalAthena
 from infra.local.stack import DATABASE, TABLE, LocalStack
 

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 import app
-from archiver import historyrun, lease
-from archiver.convert import CuratedDialect
-from archiver.months import Month
-from archiver.schema import CANONICAL_COLUMNS
+from archiver.answers import history_upkeep
+from archiver.archive import lease
+from archiver.core.months import Month
+from archiver.formats.curate import CuratedDialect
+from archiver.formats.schema import CANONICAL_COLUMNS
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 from infra.template.load import load_template, resource
 
@@ -120,7 +121,7 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
 
     markers = {f"{PREFIX}state/sales/not_found/{m}.json" for m in MISSING}
     history = {key for key in keys(stack) if key.startswith(f"{PREFIX}history/")}  # the history copies: bounded per run
-    assert len(history) == min(historyrun.COPIES_PER_RUN, len(archived))
+    assert len(history) == min(history_upkeep.COPIES_PER_RUN, len(archived))
     table = {f"{PREFIX}periods/sales.json.gz"}  # the periods table: one row per month
     assert keys(stack) - history == {raw_key(m) for m in archived} | {curated_key(m) for m in archived} | markers | table
     for month in archived:
@@ -146,7 +147,7 @@ def test_full_backfill_then_only_the_lookback_months(stack: LocalStack) -> None:
     assert ok_requests(stack, "report") - links == len(lookback)
     after = versions(stack)
     copies = {key for key in after if key.startswith(f"{PREFIX}history/")} - set(before)  # the history backfill goes on
-    assert len(copies) == min(historyrun.COPIES_PER_RUN, len(archived) - len(history))
+    assert len(copies) == min(history_upkeep.COPIES_PER_RUN, len(archived) - len(history))
     assert {k: v for k, v in after.items() if k not in copies} == before  # nothing else written, not even a state marker
 
 

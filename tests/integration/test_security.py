@@ -26,10 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import app
-from archiver import appstore, service
-from archiver.months import Month
-from archiver.pipeline import Pipeline
-from archiver.reports import REPORT_TYPES
+from archiver.amazon import appstore
+from archiver.core.months import Month
+from archiver.core.report_types import REPORT_TYPES
+from archiver.run import service
+from archiver.run.pipeline import Pipeline
 from infra.local.appstore_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from infra.local.stack import BUCKET, DATABASE, FUNCTION_DIR, SECRET, TABLE, LocalStack
 from infra.template.load import Context, load_template, resource
@@ -289,7 +290,9 @@ def test_function_policies_grant_no_data_action_on_everything() -> None:
         assert all("*" not in action.split(":", 1)[0] and action.split(":", 1)[1] != "*" for action in actions), statement
         for arn in resources:
             assert arn != "*" and not arn.endswith(":*"), statement
-            views = (f":table/{database}/{context.ref(name)}_typed*" for name in names[2:])  # the typed views (archiver/typedviews.py)
+            views = (
+                f":table/{database}/{context.ref(name)}_typed*" for name in names[2:]
+            )  # the typed views (archiver/answers/typed_views.py)
             scoped = (
                 f":::{BUCKET}",
                 f"secret:{SECRET}",

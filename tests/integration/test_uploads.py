@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver import objects
-from archiver.store import ArchiveStore
+from archiver.archive import objects
+from archiver.archive.store import ArchiveStore
 from infra.local.stack import BUCKET, LocalStack
 
 pytestmark = pytest.mark.integration

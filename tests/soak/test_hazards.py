@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from archiver.lease import Lease
-from archiver.months import Month
+from archiver.archive.lease import Lease
+from archiver.core.months import Month
 from infra.local.faultproxy import UNACKED, name_call
 from soak.awsfaults import AwsFaults
 from soak.draw import AwsPlan, Draw

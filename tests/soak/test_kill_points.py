@@ -32,7 +32,7 @@ def test_a_kill_after_the_call_lets_it_reach_s3() -> None:
 
 
 def test_the_generator_draws_every_kill_point() -> None:
-    from archiver.months import Month
+    from archiver.core.months import Month
 
     months = list(Month(2026, 7).through(Month(2026, 11)))
     draw = Draw(1, months, {"source": "aws.events"})
@@ -41,7 +41,7 @@ def test_the_generator_draws_every_kill_point() -> None:
 
 
 def test_runs_after_a_kill_are_sometimes_stopped_before_their_months() -> None:
-    from archiver.months import Month
+    from archiver.core.months import Month
 
     draw = Draw(1, list(Month(2026, 7).through(Month(2026, 11))), {"source": "aws.events"})
     plans = [draw.run(n, True) for n in range(1, 1001)]

@@ -41,22 +41,22 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def emitted_metric_names() -> set[str]:
-    """The function's own list when it has one (archiver.report.METRIC_NAMES), else ours."""
+    """The function's own list when it has one (archiver.core.results.METRIC_NAMES), else ours."""
     try:
-        from archiver import report
+        from archiver.core import results
     except ImportError:
         return set(METRIC_NAMES)
-    return set(getattr(report, "METRIC_NAMES", METRIC_NAMES))
+    return set(getattr(results, "METRIC_NAMES", METRIC_NAMES))
 
 
 def test_our_metric_list_matches_the_function() -> None:
     try:
-        from archiver import report
+        from archiver.core import results
     except ImportError:
-        pytest.skip("archiver.report cannot be imported here")
-    if not hasattr(report, "METRIC_NAMES"):
-        pytest.skip("archiver.report has no METRIC_NAMES yet")
-    assert set(report.METRIC_NAMES) == set(METRIC_NAMES)
+        pytest.skip("archiver.core.results cannot be imported here")
+    if not hasattr(results, "METRIC_NAMES"):
+        pytest.skip("archiver.core.results has no METRIC_NAMES yet")
+    assert set(results.METRIC_NAMES) == set(METRIC_NAMES)
 
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(template: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from archiver.reports import REPORT_TYPES
+from archiver.core.report_types import REPORT_TYPES
 from infra.template.load import REPO_ROOT, function_environment, resource, resources_of_type
 from tests.template.conftest import EXISTING_SECRET, PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -51,7 +51,7 @@ S3_OBJECT_ACTIONS = {
     "s3:AbortMultipartUpload",
 }
 GLUE_ACTIONS = {"glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:CreatePartition", "glue:UpdatePartition"}
-VIEW_ACTIONS = {"glue:GetTable", "glue:CreateTable", "glue:UpdateTable"}  # exactly what archiver/typedviews.py calls
+VIEW_ACTIONS = {"glue:GetTable", "glue:CreateTable", "glue:UpdateTable"}  # exactly what archiver/answers/typed_views.py calls
 JSON_TYPES = tuple(r.name for r in REPORT_TYPES if r.curated == "jsonl")
 
 
@@ -125,10 +125,10 @@ def test_environment_names_match_the_contract(template: dict[str, Any]) -> None:
 
 
 def test_environment_contract_matches_the_function_settings() -> None:
-    settings = pytest.importorskip("archiver.settings")
+    settings = pytest.importorskip("archiver.core.settings")
     contract = getattr(settings, "CONTRACT", None)
     if contract is None:
-        pytest.skip("archiver.settings has no CONTRACT")
+        pytest.skip("archiver.core.settings has no CONTRACT")
     powertools = {name for name in ENVIRONMENT_CONTRACT if name.startswith("POWERTOOLS_")}
     assert set(contract) == set(ENVIRONMENT_CONTRACT) - powertools
 
@@ -164,7 +164,7 @@ def test_decompression_cap_is_the_ephemeral_storage(template: dict[str, Any]) ->
 
 
 def test_download_hosts_default_is_the_function_default() -> None:
-    settings = pytest.importorskip("archiver.settings")
+    settings = pytest.importorskip("archiver.core.settings")
     assert settings.DEFAULTS["DOWNLOAD_ALLOWED_HOSTS"] == S3_HOSTS
 
 
@@ -302,7 +302,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         s for sid, s in statements.items() if sid != "KeepTypedViews" and any(a.startswith("glue:") for a in as_list(s["Action"]))
     ]
     assert len(glue_statements) == 1
-    assert set(as_list(glue_statements[0]["Action"])) == GLUE_ACTIONS  # exactly what archiver/catalog.py calls
+    assert set(as_list(glue_statements[0]["Action"])) == GLUE_ACTIONS  # exactly what archiver/archive/catalog.py calls
     assert sorted(as_list(glue_statements[0]["Resource"])) == [
         "arn:aws:glue:us-east-1:123456789012:catalog",
         "arn:aws:glue:us-east-1:123456789012:database/appstore_archive",
@@ -332,7 +332,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     assert as_list(uploads["Action"]) == ["s3:ListBucketMultipartUploads"]
     assert uploads["Resource"] == f"arn:aws:s3:::{bucket}"
 
-    # The typed views: table actions only, on the views' names (archiver/typedviews.py), never on the tables' own names.
+    # The typed views: table actions only, on the views' names (archiver/answers/typed_views.py), never on the tables' own names.
     views = statements["KeepTypedViews"]
     assert set(as_list(views["Action"])) == VIEW_ACTIONS
     assert sorted(as_list(views["Resource"])) == [

@@ -1,4 +1,4 @@
-"""The sales history table and the restatements view agree with archiver/history.py and compute the right changes."""
+"""The sales history table and the restatements view agree with archiver/answers/history.py and compute the right changes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from archiver import schema
-from archiver.convert import CuratedDialect
-from archiver.history import HISTORY_COLUMNS, history_prefix
-from archiver.historyrun import HISTORY_SUFFIX
-from archiver.store import ArchiveStore
+from archiver.answers.history import HISTORY_COLUMNS, history_prefix
+from archiver.answers.history_upkeep import HISTORY_SUFFIX
+from archiver.archive.store import ArchiveStore
+from archiver.formats import schema
+from archiver.formats.curate import CuratedDialect
 from infra.template.load import named_queries, resource
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 

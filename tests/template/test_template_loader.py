@@ -113,7 +113,8 @@ def make_artifact(root: Path, extra: tuple[str, ...] = ()) -> Path:
     artifact = root / "ArchiverFunction"
     (artifact / "archiver").mkdir(parents=True)
     (artifact / "app.py").write_text("def lambda_handler(event, context):\n    return {}\n")
-    for module in ("__init__.py", "schema.py"):
+    for module in ("__init__.py", "formats/__init__.py", "formats/schema.py"):
+        (artifact / "archiver" / module).parent.mkdir(exist_ok=True)
         (artifact / "archiver" / module).write_text("")
     pins = verify_build.pinned_requirements()
     for distribution, modules in verify_build.EXPECTED_DISTRIBUTIONS.items():

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from archiver import schema
-from archiver.completeness import COLUMNS as PERIOD_COLUMNS
-from archiver.convert import CuratedDialect
-from archiver.periodsfile import periods_folder
-from archiver.reports import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
-from archiver.typedviews import views
+from archiver.answers.completeness import COLUMNS as PERIOD_COLUMNS
+from archiver.answers.periods_table import periods_folder
+from archiver.answers.typed_views import views
+from archiver.core.report_types import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
+from archiver.formats import schema
+from archiver.formats.curate import CuratedDialect
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 
@@ -217,7 +217,9 @@ def test_named_queries_cover_what_a_publisher_asks(template: dict[str, Any], res
         assert properties["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert properties["Database"] == {"Ref": "GlueDatabase"}
         tables = [f'"${{GlueDatabase}}"."${{{t}}}"' for t in ("SalesTable", "SalesHistoryTable", *JSON_TABLES.values(), "PeriodsTable")]
-        tables += [f'"${{GlueDatabase}}"."${{{table}}}_typed"' for table in JSON_TABLES.values()]  # a typed view (archiver/typedviews.py)
+        tables += [
+            f'"${{GlueDatabase}}"."${{{table}}}_typed"' for table in JSON_TABLES.values()
+        ]  # a typed view (archiver/answers/typed_views.py)
         assert any(table in properties["QueryString"]["Fn::Sub"] for table in tables)
 
 
@@ -266,7 +268,7 @@ def test_named_queries_run_on_duckdb_through_sqlglot(resolver: Resolver) -> None
             f"INSERT INTO appstore_archive.sales VALUES ({', '.join('?' for _ in columns)})",
             [values.get(column, "") for column in columns],
         )
-    # The typed earnings view the archive keeps (archiver/typedviews.py), as it is for the illustrative earnings files.
+    # The typed earnings view the archive keeps (archiver/answers/typed_views.py), as it is for the illustrative earnings files.
     earnings = {"Marketplace": "varchar", "Payment Amount": "decimal:2", "Payment Currency": "varchar", "Payment Status": "varchar"}
     earnings |= {"Earnings Before Tax": "decimal:2", "Currency": "varchar"}
     (typed,) = views(BY_NAME["earnings"], "appstore_archive", "sales_earnings", {None: {**earnings, "Payment Date": "date:mdy"}})

@@ -11,8 +11,9 @@ import pytest
 import responses
 from moto import mock_aws
 
-from archiver import appstore, lease
-from archiver.service import Clients
+from archiver.amazon import appstore
+from archiver.archive import lease
+from archiver.run.service import Clients
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, REPORT_URL, TOKEN_URL, FakeAppstore
 
 BUCKET = "team-archive"

@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 import responses
 
-from archiver.appstore import MAX_RETRY_AFTER, AppstoreClient, AppstoreError, Credentials, CredentialsError, RateLimiter, retrying_session
-from archiver.months import Month
+from archiver.amazon.appstore import (
+    MAX_RETRY_AFTER,
+    AppstoreClient,
+    AppstoreError,
+    Credentials,
+    CredentialsError,
+    RateLimiter,
+    retrying_session,
+)
+from archiver.core.months import Month
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, DOWNLOAD_HOST, REPORT_URL, SIGNATURE, TOKEN_URL, FakeAppstore
 
 SCOPE = "adx_reporting::appstore:marketer"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.catalog import Catalog, CatalogError
-from archiver.months import Month
-from archiver.periods import Year
-from archiver.reports import BY_NAME, JSON_SERDE
-from archiver.service import Clients
+from archiver.archive.catalog import Catalog, CatalogError
+from archiver.core.months import Month
+from archiver.core.periods import Year
+from archiver.core.report_types import BY_NAME, JSON_SERDE
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, DATABASE, TABLE
 
 YEARLY = BY_NAME["earnings_yearly"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from archiver import pipeline
-from archiver.deadline import OutOfTime
-from archiver.report import RunFailedError
-from archiver.service import Clients
-from archiver.settings import ConfigError
+from archiver.core.deadline import OutOfTime
+from archiver.core.results import RunFailedError
+from archiver.core.settings import ConfigError
+from archiver.run import pipeline
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, zipped

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.convert import CuratedDialect, ReportFormatError, curate, sniff
-from archiver.schema import CANONICAL_COLUMNS
+from archiver.formats.curate import CuratedDialect, ReportFormatError, curate, sniff
+from archiver.formats.schema import CANONICAL_COLUMNS
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
 
 

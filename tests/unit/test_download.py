@@ -11,8 +11,8 @@ import requests
 import responses
 from requests.adapters import HTTPAdapter
 
-from archiver.deadline import Deadline, OutOfTime
-from archiver.download import DownloadError, LinkExpired, LinkRefused, check_link, download, redact
+from archiver.amazon.download import DownloadError, LinkExpired, LinkRefused, check_link, download, redact
+from archiver.core.deadline import Deadline, OutOfTime
 
 ALLOWED = ("*.s3.amazonaws.com", "127.0.0.1")  # `*` stands for one DNS label at most
 

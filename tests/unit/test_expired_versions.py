@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver import transaction
-from archiver.download import Downloaded
-from archiver.prepare import EmptyReportRefused, holds_rows, prepare
-from archiver.report import RunFailedError
-from archiver.service import Clients
-from archiver.store import ArchiveStore
+from archiver.amazon.download import Downloaded
+from archiver.archive import transaction
+from archiver.archive.prepare import EmptyReportRefused, holds_rows, prepare
+from archiver.archive.store import ArchiveStore
+from archiver.core.results import RunFailedError
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, zipped

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from archiver.appstore import AppstoreError, ReportUnsupported, _link_from
-from archiver.months import Month
-from archiver.periods import Year
-from archiver.plan import ArchiveState, PlannedMonth, Request, plan_months
-from archiver.reports import BY_NAME
-from archiver.service import Clients
-from archiver.store import ArchiveStore
-from archiver.unsupported import skipped, still_refused
+from archiver.amazon.appstore import AppstoreError, ReportUnsupported, _link_from
+from archiver.archive.store import ArchiveStore
+from archiver.core.months import Month
+from archiver.core.periods import Year
+from archiver.core.report_types import BY_NAME
+from archiver.run.plan import ArchiveState, PlannedMonth, Request, plan_months
+from archiver.run.service import Clients
+from archiver.run.unsupported import skipped, still_refused
 from tests.unit.conftest import BUCKET
 
 YEARLY, EARNINGS = BY_NAME["earnings_yearly"], BY_NAME["earnings"]

@@ -17,13 +17,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 import app
-from archiver import pipeline
-from archiver.appstore import AppstoreError, CredentialsError
-from archiver.months import Month
-from archiver.report import RunFailedError
-from archiver.schema import CANONICAL_COLUMNS
-from archiver.service import Clients
-from archiver.settings import ConfigError
+from archiver.amazon.appstore import AppstoreError, CredentialsError
+from archiver.core.months import Month
+from archiver.core.results import RunFailedError
+from archiver.core.settings import ConfigError
+from archiver.formats.schema import CANONICAL_COLUMNS
+from archiver.run import pipeline
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import CLIENT_SECRET, SIGNATURE, FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver import historyrun
-from archiver.convert import CuratedDialect
-from archiver.history import HISTORY_COLUMNS
-from archiver.report import RunFailedError
-from archiver.schema import CANONICAL_COLUMNS
-from archiver.service import Clients
+from archiver.answers import history_upkeep
+from archiver.answers.history import HISTORY_COLUMNS
+from archiver.core.results import RunFailedError
+from archiver.formats.curate import CuratedDialect
+from archiver.formats.schema import CANONICAL_COLUMNS
+from archiver.run.service import Clients
 from infra.local.athena import LocalAthena
 from tests.unit.conftest import BUCKET, DATABASE, TABLE, keys
 from tests.unit.fake_appstore import FakeAppstore
@@ -110,12 +110,12 @@ def test_a_daily_run_in_which_nothing_changed_writes_no_history(run: Callable[..
 def test_an_existing_archive_gains_its_history_over_bounded_runs_newest_month_first(
     run: Callable[..., dict[str, Any]], amazon: FakeAppstore, aws: Clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(historyrun, "COPIES_PER_RUN", 0)  # the archive as an earlier version left it: no history
+    monkeypatch.setattr(history_upkeep, "COPIES_PER_RUN", 0)  # the archive as an earlier version left it: no history
     run()
     amazon.files[ARCHIVED[-2]] = restated(ARCHIVED[-2])
     run()
     assert not keys(aws, HISTORY)
-    monkeypatch.setattr(historyrun, "COPIES_PER_RUN", 2)
+    monkeypatch.setattr(history_upkeep, "COPIES_PER_RUN", 2)
     made: list[list[str]] = []
     for _ in range(4):
         before = set(keys(aws, HISTORY))

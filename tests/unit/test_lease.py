@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from archiver.lease import KEY, Busy, Clock, Lease, LeaseLost, judge
-from archiver.service import Clients
+from archiver.archive.lease import KEY, Busy, Clock, Lease, LeaseLost, judge
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, keys
 
 PREFIX = "appstore/"

@@ -9,9 +9,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from archiver.download import DownloadError, LinkRefused, download
-from archiver.links import check_link, host_allowed, parse_patterns, redact
-from archiver.settings import DEFAULTS
+from archiver.amazon.download import DownloadError, LinkRefused, download
+from archiver.amazon.links import check_link, host_allowed, parse_patterns, redact
+from archiver.core.settings import DEFAULTS
 
 S3 = parse_patterns(DEFAULTS["DOWNLOAD_ALLOWED_HOSTS"])
 ALLOWED = (*S3, "127.0.0.1", "localhost")

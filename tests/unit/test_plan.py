@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.months import Month
-from archiver.periods import Year
-from archiver.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
-from archiver.reports import BY_NAME, SALES
+from archiver.core.months import Month
+from archiver.core.periods import Year
+from archiver.core.report_types import BY_NAME, SALES
+from archiver.run.plan import ArchiveState, InvalidEvent, PlannedMonth, Request, parse_event, plan_months
 
 NOW = Month(2024, 5)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from archiver.months import Month
-from archiver.reports import SALES
-from archiver.service import Clients
+from archiver.core.months import Month
+from archiver.core.report_types import SALES
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, Context, run, statuses

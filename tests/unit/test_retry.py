@@ -6,9 +6,9 @@ import pytest
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-from archiver import deadline as deadline_module
-from archiver.appstore import retrying_session
-from archiver.deadline import Deadline, OutOfTime
+from archiver.amazon.appstore import retrying_session
+from archiver.core import deadline as deadline_module
+from archiver.core.deadline import Deadline, OutOfTime
 
 
 def adapter_retry(*args: Deadline) -> Retry:

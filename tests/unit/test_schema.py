@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.errors import ReportFormatError
-from archiver.schema import CANONICAL_COLUMNS, SchemaError, canonical_name, map_header, match, normalise
+from archiver.core.errors import ReportFormatError
+from archiver.formats.schema import CANONICAL_COLUMNS, SchemaError, canonical_name, map_header, match, normalise
 from tests.unit.reports import SEED_HEADER
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from archiver.errors import ReportFormatError, ReportTooLarge
-from archiver.reports import JSON_COLUMNS
-from archiver.rowkeys import keyed
-from archiver.sectionparse import records
-from archiver.sections import FORMAT_FINGERPRINT, curate_sections
+from archiver.core.errors import ReportFormatError, ReportTooLarge
+from archiver.core.report_types import JSON_COLUMNS
+from archiver.formats.row_keys import keyed
+from archiver.formats.section_reader import records
+from archiver.formats.sections import FORMAT_FINGERPRINT, curate_sections
 
 SUMMARY = (
     "Marketplace,From Date,To Date,Charge Units,Refund Units,Gross Earnings,Gross Earnings Currency Code,Refunds,"

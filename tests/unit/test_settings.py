@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from archiver.settings import ConfigError, Settings
+from archiver.core.settings import ConfigError, Settings
 
 REQUIRED = {"SECRET_ID": "s", "ARCHIVE_BUCKET": "b", "GLUE_DATABASE": "d", "GLUE_TABLE": "t"}
 

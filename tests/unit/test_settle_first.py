@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from archiver import appstore, transaction
-from archiver.appstore import AppstoreError
-from archiver.objects import TXN
-from archiver.plan import InvalidEvent
-from archiver.report import MONTH_METRICS, RunFailedError
-from archiver.service import Clients
-from archiver.settings import ConfigError
+from archiver.amazon import appstore
+from archiver.amazon.appstore import AppstoreError
+from archiver.archive import transaction
+from archiver.archive.objects import TXN
+from archiver.core.results import MONTH_METRICS, RunFailedError
+from archiver.core.settings import ConfigError
+from archiver.run.plan import InvalidEvent
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, TABLE, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, emitted_metrics, fail_calls, report, run

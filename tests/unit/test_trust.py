@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver import objects, pipeline
-from archiver.download import LinkExpired
-from archiver.months import Month
-from archiver.plan import ArchiveState, PlannedMonth, Request, plan_months
-from archiver.report import RunFailedError
-from archiver.service import Clients
-from archiver.settings import ConfigError, Settings
+from archiver.amazon.download import LinkExpired
+from archiver.archive import objects
+from archiver.core.months import Month
+from archiver.core.results import RunFailedError
+from archiver.core.settings import ConfigError, Settings
+from archiver.run import pipeline
+from archiver.run.plan import ArchiveState, PlannedMonth, Request, plan_months
+from archiver.run.service import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, report, run, statuses
@@ -71,7 +72,7 @@ def test_an_old_not_found_marker_is_asked_again_and_refreshed(
     first = aws.s3.head_object(Bucket=BUCKET, Key=marker)["LastModified"]
     later = datetime.now(UTC) + timedelta(days=2)
     monkey = pytest.MonkeyPatch()
-    monkey.setattr("archiver.service.datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later)}))
+    monkey.setattr("archiver.run.service.datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later)}))
     try:
         result = run()
     finally:
@@ -79,7 +80,7 @@ def test_an_old_not_found_marker_is_asked_again_and_refreshed(
     assert statuses(result)[MISSING] == "not_found"
     assert aws.s3.head_object(Bucket=BUCKET, Key=marker)["LastModified"] >= first  # re-put: asked again
     amazon.files[MISSING] = report(MISSING)  # Amazon fills the month late
-    monkey.setattr("archiver.service.datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later + timedelta(days=1))}))
+    monkey.setattr("archiver.run.service.datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later + timedelta(days=1))}))
     try:
         assert statuses(run())[MISSING] == "archived"
     finally:

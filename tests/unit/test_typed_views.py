@@ -14,13 +14,13 @@ import pytest
 import sqlglot
 from botocore.exceptions import ClientError
 
-from archiver.reports import BY_NAME
-from archiver.service import Clients
-from archiver.store import ArchiveStore
-from archiver.typedcolumns import combine, summarise, unique_names
-from archiver.typedupkeep import TypedViewsError, keep_typed_views
-from archiver.typedviews import table_input, views
-from archiver.valuetypes import kind_of, merge, sql_value
+from archiver.answers.typed_columns import combine, summarise, unique_names
+from archiver.answers.typed_upkeep import TypedViewsError, keep_typed_views
+from archiver.answers.typed_views import table_input, views
+from archiver.answers.value_types import kind_of, merge, sql_value
+from archiver.archive.store import ArchiveStore
+from archiver.core.report_types import BY_NAME
+from archiver.run.service import Clients
 from infra.local.athena_views import presto_sql
 from tests.unit.conftest import BUCKET, DATABASE, TABLE, keys
 

@@ -1,0 +1,1 @@
+"""What the archive answers: completeness, restatements (history) and typed views."""

@@ -1,0 +1,1 @@
+"""S3 and Glue: the month transaction, its markers, settling, the lease, the catalog."""

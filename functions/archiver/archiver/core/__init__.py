@@ -1,0 +1,1 @@
+"""The vocabulary every stage shares: months and periods, report types, settings, results."""

@@ -1,0 +1,1 @@
+"""One invocation: the plan, each report type's part, the month pipeline, the service that composes them."""
