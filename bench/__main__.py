@@ -41,7 +41,7 @@ def table(rows: list[Row]) -> str:
 
 
 def markdown(rows: list[Row]) -> str:
-    """The rows as a Markdown table (for the README)."""
+    """The rows as a Markdown table (for docs/benchmarks.md)."""
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     return "\n".join(lines + ["| " + " | ".join(cells(r)) + " |" for r in rows])
 

@@ -23,7 +23,7 @@ EPILOG = f"""\
 The local stack's Glue database is {DATABASE!r} (a deployed stack's is 'appstore_archive' by
 default): the README's Athena example reads FROM "{DATABASE}"."{TABLE}_typed" here. The
 template's views (e.g. {TABLE}_typed) exist as soon as a query names them, and so do the typed
-views a run keeps in Glue (e.g. {TABLE}_earnings_typed, README "Typed views"). The endpoint comes
+views a run keeps in Glue (e.g. {TABLE}_earnings_typed, docs/reference.md "Typed views"). The endpoint comes
 from --endpoint, else AWS_ENDPOINT_URL, else the running `make demo DEMO_ARGS=--keep-running`
 (.demo/stack.json)."""
 

@@ -49,7 +49,7 @@ RESTATED = (
     " estimated_earnings_change FROM sales_restatements WHERE year = '{year}' AND month = '{month}'"
     " AND (rows_change <> 0 OR units_change <> 0 OR sales_change <> 0 OR estimated_earnings_change <> 0) ORDER BY fetch_number, currency"
 )
-# One query per schema-free report type, over the typed views the run keeps (README "Typed views"): a column per header
+# One query per schema-free report type, over the typed views the run keeps (docs/reference.md "Typed views"): a column per header
 # of the (illustrative) emulator files, amounts as decimals, dates as dates.
 TYPE_QUERIES = (
     (

@@ -1,6 +1,6 @@
 """The type of a schema-free value: the narrowest of bigint, decimal, date or varchar every archived value parses as.
 
-Rules (README "Typed views" repeats them): a value is stripped first; an empty one says nothing.
+Rules (docs/reference.md "Typed views" repeats them): a value is stripped first; an empty one says nothing.
 - bigint: digits with optional `,` thousands groups (`3,121`), negative with a leading `-` or in
   parentheses (`(12)`), at most 18 digits, no leading zero (`007` is an identifier: varchar).
 - decimal: the same with a `.` and fraction digits (`(4.18)` is -4.18); the scale is the most fraction

@@ -1,6 +1,6 @@
 """Schema-free curation: any CSV report, single table or titled blocks, as gzip JSON Lines of its rows.
 
-Rules (README "Report types" repeats them for readers of the tables):
+Rules (docs/reference.md "Report types" repeats them for readers of the tables):
 - The file is gzip, a ZIP holding one CSV, or plain text, decoded as archiver.formats.decode.open_text does:
   UTF-16 with its BOM, else UTF-8 with or without a BOM. There is no Latin-1 (or other) fallback:
   values are kept as served, and guessing a code page would silently rewrite them, so text that is
