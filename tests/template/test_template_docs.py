@@ -25,7 +25,9 @@ def deploy_section() -> str:
 def table_rows(section: str, header: str) -> list[list[str]]:
     """The body rows of the markdown table whose header row starts with `header`."""
     lines = section.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"| {header} |")]
+    assert len(starts) == 1, f"one table whose header starts with {header!r}"
+    start = starts[0]
     rows: list[list[str]] = []
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
