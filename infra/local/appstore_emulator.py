@@ -12,7 +12,7 @@ import textwrap
 import threading
 from urllib.parse import urlparse
 
-from infra.local.emulator.core import AppstoreEmulator
+from infra.local.emulator.app import AppstoreEmulator
 from infra.local.emulator.faults import FAULTS
 from infra.local.emulator.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, REPORTING_SCOPE
 from infra.local.emulator.replies import Reply

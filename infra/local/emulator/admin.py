@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from infra.local.emulator.replies import Reply, json_reply
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 
 def admin_reply(emu: AppstoreEmulator, method: str, action: str, query: str, body: bytes) -> Reply:

@@ -18,7 +18,7 @@ from infra.local.emulator.faults import common_fault
 from infra.local.emulator.replies import Reply, s3_error
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 _ONE_AUTH = (
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter"

@@ -8,14 +8,14 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from infra.local.emulator.state import EmulatorState
+from infra.local.emulator.control import ControlState
 from infra.local.salesdata import FIRST_MONTH, MonthOptions, MonthTotals, SalesData, file_name
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-class MonthState(EmulatorState):
+class MonthState(ControlState):
     """Month settings on top of the control state; AppstoreEmulator.__init__ sets the configuration declared here."""
 
     s3: S3Client

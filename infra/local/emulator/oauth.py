@@ -10,7 +10,7 @@ from infra.local.emulator.faults import common_fault
 from infra.local.emulator.replies import Reply, json_reply, oauth_error
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.demo0000000000000000000000000000"
 DEMO_CLIENT_SECRET = "demo-client-secret-for-the-local-emulator-only"  # noqa: S105 - a public demo value

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from infra.local import otherdata
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 # Report type (the archiver's name) -> how the emulator answers its link requests by default.
 ANSWERS = ("file", "not_found", "unsupported")

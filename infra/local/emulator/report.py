@@ -10,7 +10,7 @@ from infra.local.emulator.others import other_key, parse_path
 from infra.local.emulator.replies import Reply, json_reply, text_reply
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 REPORT_TYPES = ("sales", "earnings", "subscription")  # the first part of a link path
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from infra.local.emulator.replies import Reply, text_reply
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.app import AppstoreEmulator
 
 
 class EmulatorServer(ThreadingHTTPServer):

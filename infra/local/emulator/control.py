@@ -14,7 +14,7 @@ from infra.local.emulator.served import ServedLog
 from infra.local.salesdata import MonthOptions
 
 
-class EmulatorState:
+class ControlState:
     """Thread-safe control operations; AppstoreEmulator.__init__ sets the configuration declared here."""
 
     rate_limit: int | None

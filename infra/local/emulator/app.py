@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 
 from infra.local.emulator.admin import admin_reply
 from infra.local.emulator.download import download_reply
+from infra.local.emulator.httpd import EmulatorHandler, EmulatorServer
 from infra.local.emulator.months import MonthState
 from infra.local.emulator.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, token_reply
 from infra.local.emulator.replies import Reply, text_reply
 from infra.local.emulator.report import report_reply
-from infra.local.emulator.server import EmulatorHandler, EmulatorServer
 from infra.local.emulator.signing import UrlSigner
 from infra.local.salesdata import MonthOptions, SalesData
 
