@@ -15,7 +15,7 @@ from infra.local.salesdata import MonthOptions
 
 
 class ControlState:
-    """Thread-safe control operations; AppstoreEmulator.__init__ sets the configuration declared here."""
+    """Thread-safe control operations; EmulatorState.__init__ sets the configuration declared here."""
 
     rate_limit: int | None
     token_ttl: int
