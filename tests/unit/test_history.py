@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from archiver.answers import history_upkeep
 from archiver.answers.history import HISTORY_COLUMNS
 from archiver.core.results import RunFailedError
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from archiver.formats.schema import CANONICAL_COLUMNS
 from archiver.run.startup import Clients
 from infra.local.athena import LocalAthena

@@ -96,6 +96,6 @@ def test_no_two_module_names_differ_by_one_letter() -> None:
 def test_the_checks_see_what_they_look_for() -> None:
     """The checks above can fail: the old names and an upward import are caught."""
     assert _one_edit_apart("report", "reports") and _one_edit_apart("convert", "converts")
-    assert not _one_edit_apart("store", "state") and not _one_edit_apart("curate", "remake")
+    assert not _one_edit_apart("store", "state") and not _one_edit_apart("sales_csv", "sections")
     assert "archiver.run.plan" in imports(modules()["archiver.run.parts"])
-    assert "archiver.formats.curate" in imports(modules()["archiver.archive.prepare"])  # a lazy import counts
+    assert "archiver.formats.sales_csv" in imports(modules()["archiver.archive.prepare"])  # a lazy import counts
