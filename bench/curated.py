@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, cast
 
 from archiver.core.months import Month
-from archiver.formats.curate import CuratedDialect, curate
+from archiver.formats.sales_csv import CuratedDialect, curate
 from bench.common import Bench, Row, interleaved, median, paired_ratio, report_file, series
 
 NAME = "curated"

@@ -10,7 +10,7 @@ import json
 import zlib
 from typing import Any
 
-from archiver.formats.curate import COLUMNS_FINGERPRINT, CuratedDialect
+from archiver.formats.sales_csv import COLUMNS_FINGERPRINT, CuratedDialect
 from archiver.formats.sections import FORMAT_FINGERPRINT
 from cli.archive import MonthRecord, ReportArchive
 from cli.checks import Problem

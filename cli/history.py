@@ -15,7 +15,7 @@ from rich.console import Console
 from archiver.answers.history import HISTORY_COLUMNS, history_prefix
 from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from cli import output
 from cli.historydiff import Change, Row, Totals, compare, totals
 from cli.target import Target

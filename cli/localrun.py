@@ -19,7 +19,7 @@ TIMEOUT_SECONDS = 900.0  # the template's function timeout
 
 
 class _MonthTap(logging.Handler):
-    """Passes the handler's per-month log records (archiver.core.results.log_month) to a callback."""
+    """Passes the handler's per-month log records (archiver.run.metrics.log_month) to a callback."""
 
     def __init__(self, on_month: OnMonth) -> None:
         super().__init__(logging.INFO)

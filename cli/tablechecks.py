@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archiver.core.report_types import JSON_COLUMNS, JSON_SERDE
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from cli.archive import ReportArchive
 from cli.checks import Problem
 from cli.fixes import TABLE, Fixes

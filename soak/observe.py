@@ -109,7 +109,7 @@ def partitions(glue: GlueClient, database: str, table: str) -> dict[Slot, str]:
 
 def made_from(raw: Obj, curated: Obj, report: str) -> bool | None:
     """Whether curating the raw bytes again gives the curated bytes (None: the raw bytes cannot be curated)."""
-    from archiver.formats.curate import curate as curate_csv
+    from archiver.formats.sales_csv import curate as curate_csv
     from archiver.formats.sections import curate_sections
 
     curate = curate_csv if report == "sales" else curate_sections

@@ -12,12 +12,13 @@ import textwrap
 import threading
 from urllib.parse import urlparse
 
-from infra.local.emulator.core import AppstoreEmulator
+from infra.local.emulator.app import AppstoreEmulator
 from infra.local.emulator.faults import FAULTS
-from infra.local.emulator.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, REPORTING_SCOPE
+from infra.local.emulator.oauth import REPORTING_SCOPE
 from infra.local.emulator.replies import Reply
 from infra.local.emulator.report import REPORT_TYPES
 from infra.local.emulator.signing import ACCESS_KEY_ID
+from infra.local.emulator.state import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 __all__ = [
     "ACCESS_KEY_ID",

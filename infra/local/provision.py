@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from infra.template.load import TEMPLATE_PATH, Context, function_environment, load_template, resource, resources_of_type
 
 if TYPE_CHECKING:
-    from archiver.run.service import Clients
+    from archiver.run.startup import Clients
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

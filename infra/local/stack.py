@@ -107,7 +107,7 @@ class LocalStack:
     def __init__(self, endpoint: str, prefix: str = PREFIX, reports: str | None = None, **emulator_options: Any) -> None:
         """Provision and start; `reports` overrides the template's REPORTS (all types) in the function's environment."""
         _import_function_code()
-        from archiver.run.service import Clients
+        from archiver.run.startup import Clients
 
         use_endpoint(endpoint)
         self.endpoint = endpoint

@@ -65,6 +65,12 @@ def function_target() -> tuple[str, str]:
     return str(properties["Runtime"]), str(properties["Architectures"][0])
 
 
+def own_modules() -> list[str]:
+    """Every module of the function's `archiver` package, as paths inside it (the stage folders included)."""
+    package = REPO_ROOT / "functions" / "archiver" / "archiver"
+    return sorted(str(path.relative_to(package)) for path in package.rglob("*.py"))
+
+
 def problems(artifact: Path) -> list[str]:
     """Everything wrong with the artifact (empty when it is as expected)."""
     found: list[str] = []
@@ -75,7 +81,7 @@ def problems(artifact: Path) -> list[str]:
     app = artifact / "app.py"
     if not app.is_file() or "def lambda_handler" not in app.read_text(encoding="utf-8"):
         found.append("app.py with lambda_handler is missing")
-    for module in ("__init__.py", "formats/__init__.py", "formats/schema.py"):
+    for module in own_modules():
         if not (artifact / "archiver" / module).is_file():
             found.append(f"archiver/{module} is missing")
 

@@ -1,4 +1,4 @@
-"""A healthy archive written directly by the shared contract (real curation: archiver.formats.curate and archiver.formats.sections)."""
+"""A healthy archive written directly by the shared contract (real curation: archiver.formats.sales_csv and archiver.formats.sections)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import Period
 from archiver.core.report_types import BY_NAME, ReportType
-from archiver.formats.curate import COLUMNS_FINGERPRINT, curate
+from archiver.formats.sales_csv import COLUMNS_FINGERPRINT, curate
 from archiver.formats.sections import FORMAT_FINGERPRINT, curate_sections
 
 HEADER = "Marketplace,Country Code,Transaction ID,Transaction Time,Title,Units,Sales Price,Marketplace Currency\n"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 
 
 class Tables(HTMLParser):

@@ -9,7 +9,7 @@ import pytest
 
 from archiver.core.months import Month
 from archiver.core.periods import Period, Year
-from archiver.formats.curate import COLUMNS_FINGERPRINT
+from archiver.formats.sales_csv import COLUMNS_FINGERPRINT
 from tests.cli.conftest import as_json, invoke
 from tests.cli.healthy import Healthy
 from tests.cli.test_verify import _sha, verify

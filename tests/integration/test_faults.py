@@ -39,7 +39,7 @@ from archiver.archive.lease import KEY as LEASE
 from archiver.core.months import Month
 from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from archiver.formats.schema import CANONICAL_COLUMNS
 from archiver.run import pipeline
 from archiver.run.plan import InvalidEvent

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from archiver.run.metrics import METRIC_NAMES as FUNCTION_METRIC_NAMES
 from infra.template.load import resource, resources_of_type
 from tests.template.conftest import Resolver
 
@@ -41,22 +42,12 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def emitted_metric_names() -> set[str]:
-    """The function's own list when it has one (archiver.core.results.METRIC_NAMES), else ours."""
-    try:
-        from archiver.core import results
-    except ImportError:
-        return set(METRIC_NAMES)
-    return set(getattr(results, "METRIC_NAMES", METRIC_NAMES))
+    """The function's own list of the metrics it emits."""
+    return set(FUNCTION_METRIC_NAMES)
 
 
 def test_our_metric_list_matches_the_function() -> None:
-    try:
-        from archiver.core import results
-    except ImportError:
-        pytest.skip("archiver.core.results cannot be imported here")
-    if not hasattr(results, "METRIC_NAMES"):
-        pytest.skip("archiver.core.results has no METRIC_NAMES yet")
-    assert set(results.METRIC_NAMES) == set(METRIC_NAMES)
+    assert set(FUNCTION_METRIC_NAMES) == set(METRIC_NAMES)
 
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(template: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from archiver.answers.history import HISTORY_COLUMNS, history_prefix
 from archiver.answers.history_upkeep import HISTORY_SUFFIX
 from archiver.archive.store import ArchiveStore
 from archiver.formats import schema
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from infra.template.load import named_queries, resource
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 

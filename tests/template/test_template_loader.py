@@ -113,8 +113,8 @@ def make_artifact(root: Path, extra: tuple[str, ...] = ()) -> Path:
     artifact = root / "ArchiverFunction"
     (artifact / "archiver").mkdir(parents=True)
     (artifact / "app.py").write_text("def lambda_handler(event, context):\n    return {}\n")
-    for module in ("__init__.py", "formats/__init__.py", "formats/schema.py"):
-        (artifact / "archiver" / module).parent.mkdir(exist_ok=True)
+    for module in verify_build.own_modules():
+        (artifact / "archiver" / module).parent.mkdir(parents=True, exist_ok=True)
         (artifact / "archiver" / module).write_text("")
     pins = verify_build.pinned_requirements()
     for distribution, modules in verify_build.EXPECTED_DISTRIBUTIONS.items():
@@ -155,3 +155,9 @@ def test_verify_build_rejects_a_missing_dependency(tmp_path: Path) -> None:
     artifact = make_artifact(tmp_path)
     (artifact / "requests").rmdir()
     assert "dependency module requests is missing" in verify_build.problems(artifact)
+
+
+def test_verify_build_rejects_a_missing_stage_module(tmp_path: Path) -> None:
+    artifact = make_artifact(tmp_path)
+    (artifact / "archiver" / "archive" / "lease.py").unlink()
+    assert "archiver/archive/lease.py is missing" in verify_build.problems(artifact)

@@ -15,7 +15,7 @@ from archiver.answers.periods_table import periods_folder
 from archiver.answers.typed_views import views
 from archiver.core.report_types import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
 from archiver.formats import schema
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from infra.template.load import named_queries, resource, resources_of_type
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from archiver.amazon import appstore
 from archiver.archive import lease
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, REPORT_URL, TOKEN_URL, FakeAppstore
 
 BUCKET = "team-archive"

@@ -13,7 +13,7 @@ from archiver.core.deadline import OutOfTime
 from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError
 from archiver.run import pipeline
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, zipped

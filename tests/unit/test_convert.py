@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.formats.curate import CuratedDialect, ReportFormatError, curate, sniff
+from archiver.formats.sales_csv import CuratedDialect, ReportFormatError, curate, sniff
 from archiver.formats.schema import CANONICAL_COLUMNS
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
 

@@ -12,8 +12,8 @@ from typing import IO
 
 import pytest
 
-from archiver.formats.curate import Curated, ReportFormatError, ReportTooLarge, curate, sniff
 from archiver.formats.decode import open_text
+from archiver.formats.sales_csv import Curated, ReportFormatError, ReportTooLarge, curate, sniff
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped
 
 TEXT = csv_bytes(SEED_HEADER, sample_rows("2024-03", 9)).decode("utf-8")

@@ -15,7 +15,7 @@ from archiver.archive import transaction
 from archiver.archive.prepare import EmptyReportRefused, holds_rows, prepare
 from archiver.archive.store import ArchiveStore
 from archiver.core.results import RunFailedError
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, zipped

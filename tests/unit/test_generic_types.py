@@ -8,12 +8,12 @@ import pytest
 import requests
 
 from archiver.amazon.appstore import AppstoreError, ReportUnsupported, _link_from
-from archiver.archive.store import ArchiveStore
+from archiver.archive.store import ArchiveState, ArchiveStore
 from archiver.core.months import Month
-from archiver.core.periods import Year
+from archiver.core.periods import PlannedMonth, Year
 from archiver.core.report_types import BY_NAME
-from archiver.run.plan import ArchiveState, PlannedMonth, Request, plan_months
-from archiver.run.service import Clients
+from archiver.run.plan import Request, plan_months
+from archiver.run.startup import Clients
 from archiver.run.unsupported import skipped, still_refused
 from tests.unit.conftest import BUCKET
 

@@ -23,7 +23,7 @@ from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError
 from archiver.formats.schema import CANONICAL_COLUMNS
 from archiver.run import pipeline
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import CLIENT_SECRET, SIGNATURE, FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, gzipped, sample_rows, zipped

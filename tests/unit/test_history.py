@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 from archiver.answers import history_upkeep
 from archiver.answers.history import HISTORY_COLUMNS
 from archiver.core.results import RunFailedError
-from archiver.formats.curate import CuratedDialect
+from archiver.formats.sales_csv import CuratedDialect
 from archiver.formats.schema import CANONICAL_COLUMNS
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from infra.local.athena import LocalAthena
 from tests.unit.conftest import BUCKET, DATABASE, TABLE, keys
 from tests.unit.fake_appstore import FakeAppstore

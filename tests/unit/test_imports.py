@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION_DIR = REPO / "functions" / "archiver"
-CONVERTERS = {"archiver.formats.curate", "archiver.formats.decode", "archiver.formats.sections", "archiver.formats.section_reader"}
+CONVERTERS = {"archiver.formats.sales_csv", "archiver.formats.decode", "archiver.formats.sections", "archiver.formats.section_reader"}
 
 
 def loaded_after(code: str) -> set[str]:
@@ -30,7 +30,7 @@ def test_the_fingerprint_of_an_unchanged_sales_month_needs_no_converter_and_the_
     assert loaded_after(code) & CONVERTERS == set()
     from archiver.archive.prepare import fingerprint
     from archiver.core.report_types import REPORT_TYPES, SALES
-    from archiver.formats.curate import COLUMNS_FINGERPRINT
+    from archiver.formats.sales_csv import COLUMNS_FINGERPRINT
     from archiver.formats.sections import FORMAT_FINGERPRINT
 
     assert COLUMNS_FINGERPRINT == "5089f62350ff5c9f"  # the value archived objects carry: moving it must not change it

@@ -10,7 +10,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from archiver.amazon.download import DownloadError, LinkRefused, download
-from archiver.amazon.links import check_link, host_allowed, parse_patterns, redact
+from archiver.amazon.links import check_link, redact
+from archiver.core.host_patterns import host_allowed, parse_patterns
 from archiver.core.settings import DEFAULTS
 
 S3 = parse_patterns(DEFAULTS["DOWNLOAD_ALLOWED_HOSTS"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from archiver.core.results import RunFailedError
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, run, statuses

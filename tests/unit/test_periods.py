@@ -18,7 +18,7 @@ from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.report_types import SALES
 from archiver.core.results import RunFailedError
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, MONTHS, START, report, run

@@ -7,7 +7,7 @@ from typing import Any
 
 from archiver.core.months import Month
 from archiver.core.report_types import SALES
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, DATABASE, SECRET, TABLE, keys, versions
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, Context, run, statuses

@@ -16,7 +16,7 @@ import app
 from archiver.archive import objects
 from archiver.archive.objects import refused
 from archiver.core.results import RunFailedError
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, report, run, statuses

@@ -13,12 +13,14 @@ from botocore.exceptions import ClientError
 
 from archiver.amazon.download import LinkExpired
 from archiver.archive import objects
+from archiver.archive.store import ArchiveState
 from archiver.core.months import Month
+from archiver.core.periods import PlannedMonth
 from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError, Settings
 from archiver.run import pipeline
-from archiver.run.plan import ArchiveState, PlannedMonth, Request, plan_months
-from archiver.run.service import Clients
+from archiver.run.plan import Request, plan_months
+from archiver.run.startup import Clients
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, report, run, statuses

@@ -20,7 +20,7 @@ from archiver.answers.typed_views import table_input, views
 from archiver.answers.value_types import kind_of, merge, sql_value
 from archiver.archive.store import ArchiveStore
 from archiver.core.report_types import BY_NAME
-from archiver.run.service import Clients
+from archiver.run.startup import Clients
 from infra.local.athena_views import presto_sql
 from tests.unit.conftest import BUCKET, DATABASE, TABLE, keys
 

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 from infra.local.emulator.replies import Reply, json_reply
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.state import EmulatorState
 
 
-def admin_reply(emu: AppstoreEmulator, method: str, action: str, query: str, body: bytes) -> Reply:
+def admin_reply(emu: EmulatorState, method: str, action: str, query: str, body: bytes) -> Reply:
     """JSON control endpoints under /_emulator/ for a separate-process demo."""
     try:
         if method == "POST":
@@ -29,7 +29,7 @@ def admin_reply(emu: AppstoreEmulator, method: str, action: str, query: str, bod
     return json_reply(200, result)
 
 
-def _admin_action(emu: AppstoreEmulator, method: str, action: str, p: dict[str, Any]) -> Any:
+def _admin_action(emu: EmulatorState, method: str, action: str, p: dict[str, Any]) -> Any:
     """Perform one admin action and return its JSON result."""
     if method == "GET" and action == "health":
         return {"token_url": emu.token_url, "report_url": emu.report_url, "bucket": emu.bucket}

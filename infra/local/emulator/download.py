@@ -18,7 +18,7 @@ from infra.local.emulator.faults import common_fault
 from infra.local.emulator.replies import Reply, s3_error
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.state import EmulatorState
 
 _ONE_AUTH = (
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter"
@@ -27,7 +27,7 @@ _ONE_AUTH = (
 _BAD_SIGNATURE = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 
 
-def download_reply(emu: AppstoreEmulator, method: str, path: str, query: str, headers: dict[str, str]) -> Reply:
+def download_reply(emu: EmulatorState, method: str, path: str, query: str, headers: dict[str, str]) -> Reply:
     """GET/HEAD /{bucket}/{key}?X-Amz-...: check signature and expiry, stream the object."""
     if method not in ("GET", "HEAD"):
         return s3_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")

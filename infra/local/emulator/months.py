@@ -8,15 +8,18 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from infra.local.emulator.state import EmulatorState
+from infra.local.emulator.control import ControlState
 from infra.local.salesdata import FIRST_MONTH, MonthOptions, MonthTotals, SalesData, file_name
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# How the emulator can answer link requests for a report type (set_report_answer; 'file' by default).
+ANSWERS = ("file", "not_found", "unsupported")
 
-class MonthState(EmulatorState):
-    """Month settings on top of the control state; AppstoreEmulator.__init__ sets the configuration declared here."""
+
+class MonthState(ControlState):
+    """Month settings on top of the control state; EmulatorState.__init__ sets the configuration declared here."""
 
     s3: S3Client
     bucket: str
@@ -99,8 +102,6 @@ class MonthState(EmulatorState):
 
     def set_report_answer(self, report: str, answer: str) -> None:
         """How link requests for a report type are answered: 'file', 'not_found' or 'unsupported' (400 request scope)."""
-        from infra.local.emulator.others import ANSWERS
-
         if report not in ("sales", "earnings", "earnings_yearly", "subscription") or answer not in ANSWERS:
             raise ValueError(f"unknown report type {report!r} or answer {answer!r}; answers: {list(ANSWERS)}")
         with self._lock:

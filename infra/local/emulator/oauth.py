@@ -1,4 +1,4 @@
-"""The OAuth side: demo client credentials, the token endpoint and bearer-token checks."""
+"""The OAuth token endpoint: POST /auth/o2/token, the client-credentials grant for the reporting scope."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from infra.local.emulator.faults import common_fault
 from infra.local.emulator.replies import Reply, json_reply, oauth_error
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.state import EmulatorState
 
-DEMO_CLIENT_ID = "amzn1.application-oa2-client.demo0000000000000000000000000000"
-DEMO_CLIENT_SECRET = "demo-client-secret-for-the-local-emulator-only"  # noqa: S105 - a public demo value
 REPORTING_SCOPE = "adx_reporting::appstore:marketer"
 
 
-def token_reply(emu: AppstoreEmulator, method: str, headers: dict[str, str], body: bytes) -> Reply:
+def token_reply(emu: EmulatorState, method: str, headers: dict[str, str], body: bytes) -> Reply:
     """POST /auth/o2/token: client-credentials grant for the reporting scope."""
     if method != "POST":
         return oauth_error(405, "invalid_request", "The token endpoint accepts POST only")
@@ -49,14 +47,3 @@ def token_reply(emu: AppstoreEmulator, method: str, headers: dict[str, str], bod
     reply = json_reply(200, payload, **{"Cache-Control": "no-store"})
     reply.truncate = name == "truncate"
     return reply
-
-
-def authorize(emu: AppstoreEmulator, headers: dict[str, str]) -> Reply | None:
-    """401 for a missing or unknown bearer token, expired_token_status for an expired one."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    expiry = emu.token_expiry(token.strip()) if scheme.lower() == "bearer" else None
-    if expiry is None:
-        return json_reply(401, {"message": "Unauthorized"}, **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    if emu.now() >= expiry:
-        return json_reply(emu.expired_token_status, {"message": "The access token has expired"})
-    return None

@@ -8,10 +8,8 @@ from typing import TYPE_CHECKING
 from infra.local import otherdata
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.state import EmulatorState
 
-# Report type (the archiver's name) -> how the emulator answers its link requests by default.
-ANSWERS = ("file", "not_found", "unsupported")
 OTHER_TYPES = ("earnings", "earnings_yearly", "subscription")
 FIRST_YEAR = 2018
 
@@ -45,7 +43,7 @@ def _file(kind: str, year: int, month: int | None, now: time.struct_time) -> tup
     return f"subscription_{year:04d}_{month:02d}.csv.gz", otherdata.subscription(year, month, last_day)
 
 
-def other_key(emu: AppstoreEmulator, kind: str, year: int, month: int | None) -> str | None:
+def other_key(emu: EmulatorState, kind: str, year: int, month: int | None) -> str | None:
     """Generate (or reuse) a period's file in the bucket and return its key; None when there is no report."""
     now = time.gmtime(emu.now())
     cache_key = (kind, year, month, now.tm_mday if (year, month) == (now.tm_year, now.tm_mon) else 0)

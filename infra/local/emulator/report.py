@@ -1,21 +1,20 @@
-"""The report-link endpoint: GET /api/appstore/download/report/{type}/{year}/{month} answers a presigned URL."""
+"""The report-link endpoint (GET /api/appstore/download/report/{type}/{year}/{month}) and its bearer-token check."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from infra.local.emulator.faults import common_fault
-from infra.local.emulator.oauth import authorize
 from infra.local.emulator.others import other_key, parse_path
 from infra.local.emulator.replies import Reply, json_reply, text_reply
 
 if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+    from infra.local.emulator.state import EmulatorState
 
 REPORT_TYPES = ("sales", "earnings", "subscription")  # the first part of a link path
 
 
-def report_reply(emu: AppstoreEmulator, method: str, path: str, headers: dict[str, str]) -> Reply:
+def report_reply(emu: EmulatorState, method: str, path: str, headers: dict[str, str]) -> Reply:
     """GET /api/appstore/download/report/{type}/{year}/{month}: the bare presigned URL."""
     if method != "GET":
         return text_reply(405, "Method Not Allowed")
@@ -52,3 +51,14 @@ def report_reply(emu: AppstoreEmulator, method: str, path: str, headers: dict[st
     reply = text_reply(200, str(options.get("url", url + "\r\n")) if name == "bare_url" else url)
     reply.truncate = name == "truncate"
     return reply
+
+
+def authorize(emu: EmulatorState, headers: dict[str, str]) -> Reply | None:
+    """401 for a missing or unknown bearer token, expired_token_status for an expired one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    expiry = emu.token_expiry(token.strip()) if scheme.lower() == "bearer" else None
+    if expiry is None:
+        return json_reply(401, {"message": "Unauthorized"}, **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if emu.now() >= expiry:
+        return json_reply(emu.expired_token_status, {"message": "The access token has expired"})
+    return None

@@ -1,124 +1,92 @@
-"""The emulator's control state behind one lock: tokens, faults, stats, download headers, rate window and clock."""
+"""EmulatorState: the emulator's shared state (configuration, control and month state, URLs), what every endpoint is given."""
 
 from __future__ import annotations
 
-import secrets
+import hmac
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any
+from http.server import ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from infra.local.emulator.faults import FAULTS, Fault
-from infra.local.emulator.served import ServedLog
-from infra.local.salesdata import MonthOptions
+from infra.local.emulator.months import MonthState
+from infra.local.emulator.signing import UrlSigner
+from infra.local.salesdata import MonthOptions, SalesData
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+DEMO_CLIENT_ID = "amzn1.application-oa2-client.demo0000000000000000000000000000"
+DEMO_CLIENT_SECRET = "demo-client-secret-for-the-local-emulator-only"  # noqa: S105 - a public demo value
 
 
-class EmulatorState:
-    """Thread-safe control operations; AppstoreEmulator.__init__ sets the configuration declared here."""
+class EmulatorState(MonthState):
+    """The configured emulator's state; AppstoreEmulator adds the HTTP server and the routing to the endpoints."""
 
-    rate_limit: int | None
-    token_ttl: int
-    _clock: Callable[[], float]
-    _lock: threading.Lock
+    token_path = "/auth/o2/token"  # noqa: S105 - a path, not a password
+    report_path = "/api/appstore/download/report"
+    admin_path = "/_emulator"
 
-    def reset(self) -> None:
-        """Forget tokens, faults, month settings, restatements, stats, headers, clock offset and served versions."""
-        with self._lock:
-            self._tokens: dict[str, float] = {}
-            self._faults: dict[str, deque[Fault]] = {name: deque() for name in FAULTS}
-            self._months: dict[tuple[int, int], MonthOptions] = {}
-            self._empty: dict[tuple[int, int], bool] = {}
-            self._revisions: dict[tuple[int, int], int] = {}
-            self._stats: dict[str, dict[int, int]] = {}
-            self._download_headers: list[dict[str, str]] = []
-            self._recent: deque[float] = deque()
-            self._cache: dict[tuple[int, int], tuple[MonthOptions, str]] = {}
-            self._other_cache: dict[tuple[str, int, int | None, int], str | None] = {}
-            self._answers: dict[str, str] = {}
-            self._offset = 0.0
-            self.served = ServedLog()
-
-    def now(self) -> float:
-        """The emulator's time: the clock plus any advance_clock offset."""
-        return self._clock() + self._offset
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the emulator's time forward (expires tokens and links)."""
-        with self._lock:
-            self._offset += seconds
-
-    def inject(self, endpoint: str, fault: str | int, times: int = 1, **options: Any) -> None:
-        """Make the next `times` requests to `endpoint` (token/report/download) fail with `fault`."""
-        name = str(fault)
-        if endpoint not in FAULTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {sorted(FAULTS)}")
-        if name not in FAULTS[endpoint]:
-            raise ValueError(f"unknown fault {name!r} for {endpoint}; expected one of {sorted(FAULTS[endpoint])}")
-        with self._lock:
-            self._faults[endpoint].append(Fault(name, int(times), options))
-
-    def take_fault(self, endpoint: str) -> Fault | None:
-        """Consume one application of the oldest pending fault for an endpoint."""
-        with self._lock:
-            queue = self._faults[endpoint]
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                queue.popleft()
-            return Fault(fault.name, 1, dict(fault.options))
-
-    def expire_tokens(self) -> None:
-        """Make every issued token expired."""
-        with self._lock:
-            self._tokens = dict.fromkeys(self._tokens, 0.0)
-
-    def issue_token(self) -> str:
-        """A valid access token without an HTTP round trip."""
-        token = "Atc|" + secrets.token_urlsafe(96)
-        with self._lock:
-            self._tokens[token] = self.now() + self.token_ttl
-        return token
-
-    def token_expiry(self, token: str) -> float | None:
-        """When an issued token expires (emulator time), or None for an unknown token."""
-        with self._lock:
-            return self._tokens.get(token)
-
-    def rate_limited(self) -> bool:
-        """True when the report endpoint already served rate_limit requests in the last second."""
-        if not self.rate_limit:
-            return False
-        now = time.monotonic()
-        with self._lock:
-            while self._recent and now - self._recent[0] >= 1.0:
-                self._recent.popleft()
-            if len(self._recent) >= self.rate_limit:
-                return True
-            self._recent.append(now)
-            return False
-
-    def stats(self) -> dict[str, dict[int, int]]:
-        """Request counts per endpoint (token/report/download/admin/other) and HTTP status."""
-        with self._lock:
-            return {endpoint: dict(counts) for endpoint, counts in self._stats.items()}
-
-    def count(self, endpoint: str, status: int) -> None:
-        """Count one request in the stats."""
-        with self._lock:
-            counts = self._stats.setdefault(endpoint, {})
-            counts[status] = counts.get(status, 0) + 1
+    def __init__(
+        self,
+        s3_client: S3Client,
+        *,
+        bucket: str = "appstore-vendor-reports",
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
+        seed: int = 85923,
+        vendor_id: str = "85923",
+        compression: str = "zip",
+        variant: str = "seed16",
+        bom: bool = False,
+        line_ending: str = "\r\n",
+        rows_per_month: int | None = None,
+        clock: Callable[[], float] = time.time,
+        rate_limit: int | None = 3,
+        token_ttl: int = 3600,
+        link_ttl: int = 299,
+        expired_token_status: int = 403,
+        port: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        """Configure the emulator; nothing listens until start()."""
+        self.s3, self.bucket, self.vendor_id = s3_client, bucket, vendor_id
+        self._client_id, self._client_secret = client_id, client_secret
+        self.data = SalesData(seed=seed, rows_per_month=rows_per_month)
+        self.defaults = MonthOptions(variant=variant, compression=compression, bom=bom, line_ending=line_ending)
+        self._clock, self.rate_limit, self.token_ttl, self.link_ttl = clock, rate_limit, token_ttl, link_ttl
+        self.expired_token_status, self.verbose, self._port = expired_token_status, verbose, port
+        self.signer = UrlSigner()
+        self._lock, self._generate_lock = threading.Lock(), threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
 
     @property
-    def download_headers(self) -> list[dict[str, str]]:
-        """Headers of every download request (Authorization values redacted)."""
-        with self._lock:
-            return [dict(h) for h in self._download_headers]
+    def base_url(self) -> str:
+        """http://127.0.0.1:PORT of the running server."""
+        if self._server is None:
+            raise RuntimeError("emulator is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def record_download(self, headers: dict[str, str]) -> None:
-        """Keep a download request's headers, with any Authorization value redacted."""
-        kept = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
-        with self._lock:
-            self._download_headers.append(kept)
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint."""
+        return self.base_url + self.token_path
+
+    @property
+    def report_url(self) -> str:
+        """The report-link base; append /{type}/{year}/{month}."""
+        return self.base_url + self.report_path
+
+    def authenticates(self, client_id: str, client_secret: str) -> bool:
+        """Whether the client credentials are the configured ones (constant-time comparison)."""
+        good_id = hmac.compare_digest(client_id.encode(), self._client_id.encode())
+        good_secret = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
+        return good_id and good_secret
+
+    def presign(self, key: str, *, expired: bool = False) -> str:
+        """An S3-style presigned URL to the emulator itself, valid for link_ttl seconds."""
+        issued = self.now() - (self.link_ttl + 60 if expired else 0)
+        return self.signer.presign(self.base_url, f"/{self.bucket}/{quote(key)}", issued, self.link_ttl)

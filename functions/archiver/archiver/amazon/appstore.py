@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
 
-from archiver.amazon.retry import MAX_RETRY_AFTER, retrying_session
+from archiver.amazon.retry import MAX_RETRY_AFTER, RateLimiter, retrying_session
 from archiver.core.deadline import NO_DEADLINE, Deadline
 from archiver.core.months import Month
 from archiver.core.periods import Period
@@ -61,25 +60,6 @@ class _Token:
 
 # Tokens are cached across warm invocations, keyed by endpoint, client and scope.
 _TOKEN_CACHE: dict[tuple[str, str, str], _Token] = {}
-
-
-class RateLimiter:
-    """Spaces calls at least 1/rate seconds apart (thread-safe)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock, self._sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until the next call is allowed."""
-        with self._lock:
-            now = self._clock()
-            delay = self._next - now
-            self._next = max(now, self._next) + self._interval
-        if delay > 0:
-            self._sleep(delay)
 
 
 class AppstoreClient:

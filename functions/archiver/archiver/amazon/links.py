@@ -12,9 +12,10 @@ import requests
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from archiver.core.host_patterns import host_allowed, is_ip
+
 DEFAULT_PORTS = {"https": 443, "http": 80}
 _LABEL = re.compile(r"[a-z0-9_-]+")
-_PATTERN_LABEL = re.compile(r"[a-z0-9_*-]+")
 _REFUSED_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")  # control, format and space characters
 
 
@@ -31,28 +32,9 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path.partition(';')[0]}"
 
 
-def parse_patterns(text: str) -> tuple[str, ...]:
-    """Comma-separated host patterns, lower-cased without a trailing dot; ValueError names a bad one."""
-    patterns = tuple(p.strip().lower().removesuffix(".") for p in text.split(",") if p.strip())
-    for pattern in patterns:
-        if not _is_ip(pattern) and not all(_PATTERN_LABEL.fullmatch(label) for label in pattern.split(".")):
-            raise ValueError(f"{pattern!r} is not a host pattern (DNS labels of a-z 0-9 _ - and *, or an IP address)")
-    return patterns
-
-
-def host_allowed(host: str, pattern: str) -> bool:
-    """Whether a normalised host matches a pattern; `*` stands for part or all of one DNS label, never a dot."""
-    if _is_ip(pattern) or _is_ip(host):
-        return _is_ip(pattern) and _is_ip(host) and ipaddress.ip_address(pattern) == ipaddress.ip_address(host)
-    labels, wanted = host.split("."), pattern.split(".")
-    if len(labels) != len(wanted):
-        return False
-    return all(re.fullmatch("[a-z0-9_-]*".join(map(re.escape, w.split("*"))), label) for label, w in zip(labels, wanted, strict=True))
-
-
 def is_loopback(host: str) -> bool:
     """True for localhost and loopback addresses."""
-    return host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
+    return host == "localhost" or (is_ip(host) and ipaddress.ip_address(host).is_loopback)
 
 
 def check_link(url: str, allowed_hosts: tuple[str, ...]) -> None:
@@ -71,7 +53,7 @@ def check_link(url: str, allowed_hosts: tuple[str, ...]) -> None:
     scheme, host, port = views[0][0]
     if scheme not in DEFAULT_PORTS or not host:
         raise LinkRefused(f"download link is not an http(s) URL: {redact(url)}")
-    if not _is_ip(host) and not all(_LABEL.fullmatch(label) for label in host.split(".")):
+    if not is_ip(host) and not all(_LABEL.fullmatch(label) for label in host.split(".")):
         raise LinkRefused(f"download link has a malformed host: {redact(url)}")
     if scheme == "http" and not is_loopback(host):
         raise LinkRefused(f"download link must use https: {redact(url)}")
@@ -101,12 +83,3 @@ def normalise_host(host: str) -> str:
     if not host.isascii():
         host = idna.encode(host, uts46=True).decode("ascii")
     return host
-
-
-def _is_ip(text: str) -> bool:
-    """Whether the text is an IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

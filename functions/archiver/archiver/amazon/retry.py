@@ -1,7 +1,10 @@
-"""urllib3 retries for the Appstore API: backoff and Retry-After, never beyond the run's deadline."""
+"""Pacing and retries for the Appstore API: a rate limiter, and urllib3 retries (backoff, Retry-After) within the run's deadline."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any, Self
 
 import requests
@@ -13,6 +16,25 @@ from urllib3.util.retry import Retry
 from archiver.core.deadline import NO_DEADLINE, Deadline
 
 MAX_RETRY_AFTER = 60  # seconds: the longest wait before a retry, backoff or Retry-After (urllib3's own cap is 6 h)
+
+
+class RateLimiter:
+    """Spaces calls at least 1/rate seconds apart (thread-safe)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next call is allowed."""
+        with self._lock:
+            now = self._clock()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            self._sleep(delay)
 
 
 class DeadlineRetry(Retry):

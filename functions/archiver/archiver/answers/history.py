@@ -101,7 +101,7 @@ def copy_version(store: ArchiveStore, raw: RawVersion, max_bytes: int | None) ->
     with tempfile.TemporaryDirectory(prefix="appstore-history-") as scratch:
         source, target = Path(scratch) / "raw", Path(scratch) / "history.csv.gz"
         sha256 = fetch_raw(store, raw.key, raw.version, source)
-        from archiver.formats.curate import curate  # imported when a copy is made: a run with none never loads the converter
+        from archiver.formats.sales_csv import curate  # imported when a copy is made: a run with none never loads the converter
 
         fetched_at = raw.fetched.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         with open(target, "wb") as out:

@@ -19,7 +19,7 @@ GUESS_NOTES = 10  # the guesses a month's result and log line describe (all are 
 # that archives only sales never needs the schema-free parser (archiver.formats.sections).
 if TYPE_CHECKING:
     from archiver.amazon.download import Downloaded
-    from archiver.formats.curate import Curated
+    from archiver.formats.sales_csv import Curated
 
 
 class EmptyReportRefused(RuntimeError):
@@ -72,7 +72,7 @@ def holds_rows(store: ArchiveStore, view: MonthView) -> bool:
 
 def curate_file(report: ReportType, source: Path, target: Path, max_bytes: int | None) -> Curated:
     """Write the type's curated file of a served file (canonical CSV, or JSON Lines); ReportFormatError if it cannot be."""
-    from archiver.formats.curate import Curated, curate
+    from archiver.formats.sales_csv import Curated, curate
 
     with open(target, "wb") as out:
         if report.curated == "csv":

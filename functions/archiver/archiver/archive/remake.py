@@ -18,7 +18,7 @@ from archiver.core.periods import Period
 from archiver.core.results import MonthResult
 
 if TYPE_CHECKING:  # the converter is imported when a month is curated (prepare.curate_file)
-    from archiver.formats.curate import Curated
+    from archiver.formats.sales_csv import Curated
 
 
 class RawMismatch(RuntimeError):

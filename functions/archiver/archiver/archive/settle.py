@@ -11,9 +11,8 @@ from archiver.archive.catalog import Catalog
 from archiver.archive.converge import converge
 from archiver.archive.store import ArchiveStore
 from archiver.archive.transaction import Superseded, Unconverged, Unfinished, recover
-from archiver.core.periods import Period
+from archiver.core.periods import Period, PlannedMonth
 from archiver.core.results import MonthResult
-from archiver.run.plan import PlannedMonth
 
 logger = Logger(child=True)
 SETTLING = "a pending transaction"  # how the error of every result of settling begins

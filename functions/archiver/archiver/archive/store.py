@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from archiver.core.periods import Period
 from archiver.core.report_types import BY_NAME, SALES, ReportType
-from archiver.run.plan import ArchiveState
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -18,6 +18,22 @@ else:
     S3Client = Any
 
 _MARKER = re.compile(r"(not_found|deferred|pending)/(\d{4}(?:-\d{2})?)\.json$")
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """What the bucket says about each period (month, or year for a yearly type) of one report type so far."""
+
+    archived: frozenset[Period] = frozenset()
+    not_found: frozenset[Period] = frozenset()
+    deferred: Mapping[Period, bool] = field(default_factory=dict)
+    checked: Mapping[Period, datetime] = field(default_factory=dict)  # not-found marker -> when it was last answered
+    pending: frozenset[Period] = frozenset()  # a month transaction was left in progress
+    unsupported: datetime | None = None  # when the API last refused the report type as unknown
+
+    def markers(self, period: Period) -> list[str]:
+        """The period's not_found and deferred markers, to clear once it is archived."""
+        return [s for s, periods in (("not_found", self.not_found), ("deferred", self.deferred)) if period in periods]
 
 
 @dataclass(frozen=True)

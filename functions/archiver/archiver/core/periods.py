@@ -1,4 +1,4 @@
-"""A calendar year value (the yearly reports' period), with the same interface as Month."""
+"""Periods: a calendar year (the yearly reports' period, with Month's interface), and a period a run plans to fetch."""
 
 from __future__ import annotations
 
@@ -53,3 +53,13 @@ def between(first: Period, last: Period) -> list[Period]:
     if isinstance(first, Year) and isinstance(last, Year):
         return list(first.through(last))
     raise TypeError(f"cannot range from {type(first).__name__} {first} to {type(last).__name__} {last}")
+
+
+@dataclass(frozen=True)
+class PlannedMonth:
+    """One period (a month, or a year for a yearly type) to fetch, and whether to rewrite it even when unchanged."""
+
+    month: Period
+    force: bool
+    recheck: bool = False  # asked again although marked "not found"
+    repair: bool = False  # named by a `repair` event: rewritten even when its metadata says unchanged (the guard still applies)

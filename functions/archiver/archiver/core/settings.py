@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archiver.amazon.links import parse_patterns
+from archiver.core.host_patterns import parse_patterns
 from archiver.core.months import Month
 from archiver.core.report_types import DEFAULT_REPORTS, REPORT_TYPES, ReportsError, ReportType, parse_reports
 

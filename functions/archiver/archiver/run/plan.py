@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
 
+from archiver.archive.store import ArchiveState
 from archiver.core.months import Month
-from archiver.core.periods import Period, between
+from archiver.core.periods import Period, PlannedMonth, between
 from archiver.core.report_types import BY_NAME, SALES, ReportType
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
@@ -35,32 +36,6 @@ class Request:
     force: bool = False
     reports: tuple[str, ...] | None = None
     repair: tuple[tuple[str, Period], ...] | None = None  # exact (report type, period) pairs to put right
-
-
-@dataclass(frozen=True)
-class ArchiveState:
-    """What the bucket says about each period (month, or year for a yearly type) of one report type so far."""
-
-    archived: frozenset[Period] = frozenset()
-    not_found: frozenset[Period] = frozenset()
-    deferred: Mapping[Period, bool] = field(default_factory=dict)
-    checked: Mapping[Period, datetime] = field(default_factory=dict)  # not-found marker -> when it was last answered
-    pending: frozenset[Period] = frozenset()  # a month transaction was left in progress
-    unsupported: datetime | None = None  # when the API last refused the report type as unknown
-
-    def markers(self, period: Period) -> list[str]:
-        """The period's not_found and deferred markers, to clear once it is archived."""
-        return [s for s, periods in (("not_found", self.not_found), ("deferred", self.deferred)) if period in periods]
-
-
-@dataclass(frozen=True)
-class PlannedMonth:
-    """One period (a month, or a year for a yearly type) to fetch, and whether to rewrite it even when unchanged."""
-
-    month: Period
-    force: bool
-    recheck: bool = False  # asked again although marked "not found"
-    repair: bool = False  # named by a `repair` event: rewritten even when its metadata says unchanged (the guard still applies)
 
 
 def _is_scheduled(event: Mapping[str, object]) -> bool:

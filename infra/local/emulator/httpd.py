@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from infra.local.emulator.replies import Reply, text_reply
 
-if TYPE_CHECKING:
-    from infra.local.emulator.core import AppstoreEmulator
+
+class App(Protocol):
+    """What the server needs of the emulator it serves (an AppstoreEmulator): routing, counting, and whether to log."""
+
+    verbose: bool
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[str, Reply]:
+        """Route one request; return the endpoint name (for stats) and the reply."""
+        ...
+
+    def count(self, endpoint: str, status: int) -> None:
+        """Count one request in the stats."""
+        ...
 
 
 class EmulatorServer(ThreadingHTTPServer):
     """A threaded HTTP server that knows its emulator."""
 
     daemon_threads = True
-    emulator: AppstoreEmulator
+    emulator: App
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore a client that resets its connection (a killed run); report anything else as usual."""
