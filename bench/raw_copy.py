@@ -11,9 +11,9 @@ from typing import IO, cast
 import requests
 
 from archiver.amazon.download import download
-from archiver.archive.objects import put_file
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
+from archiver.storage.objects import put_file
+from archiver.storage.store import ArchiveStore
 from bench.common import Bench, Row, interleaved, median, paired_ratio, report_file, series
 from bench.local import FileEmulator
 from infra.local.stack import BUCKET
@@ -37,7 +37,7 @@ def copies(bench: Bench, rows: int) -> tuple[dict[str, Callable[[], float]], int
     shares: list[float] = []
 
     def archiver() -> float:
-        """archiver.amazon.download.download into a spool file, then archiver.archive.objects.put_file: the function's own path."""
+        """archiver.amazon.download.download into a spool file, then archiver.storage.objects.put_file: the function's own path."""
         with tempfile.TemporaryDirectory(prefix="bench-") as scratch, open(Path(scratch) / "raw", "wb") as target:
             started = time.perf_counter()
             fetched = download(session, emulator.presign(key), ("127.0.0.1",), target)

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from cli.archive import Item, MonthRecord, ReportArchive
 from cli.fixes import Fixes
+from cli.inventory import Item, MonthRecord, ReportArchive
 
 # Checks whose problems a repair run of the period puts right (from its raw object, else from Amazon's bytes).
 REPAIRABLE = frozenset({"raw", "curated", "source", "partition", "pending"})

@@ -12,8 +12,8 @@ from typing import Any
 
 from archiver.formats.sales_csv import COLUMNS_FINGERPRINT, CuratedDialect
 from archiver.formats.sections import FORMAT_FINGERPRINT
-from cli.archive import MonthRecord, ReportArchive
 from cli.checks import Problem
+from cli.inventory import MonthRecord, ReportArchive
 
 UNREADABLE = (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, ValueError)
 

@@ -13,9 +13,9 @@ from typing import Any
 from rich.console import Console
 
 from archiver.answers.history import HISTORY_COLUMNS, history_prefix
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.formats.sales_csv import CuratedDialect
+from archiver.storage.store import ArchiveStore
 from cli import output
 from cli.historydiff import Change, Row, Totals, compare, totals
 from cli.target import Target

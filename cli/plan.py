@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.archive.store import ArchiveState, ArchiveStore
 from archiver.core.months import Month
 from archiver.core.report_types import DEFAULT_REPORTS, ReportsError, ReportType, parse_reports
 from archiver.core.settings import ConfigError, Settings
 from archiver.run.plan import FIRST_MONTH, InvalidEvent, parse_event, plan_months
+from archiver.storage.store import ArchiveState, ArchiveStore
 from cli.target import Target
 
 

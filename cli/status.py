@@ -14,7 +14,7 @@ from archiver.core.report_types import ReportType
 from archiver.core.settings import DEFAULTS
 from archiver.run.plan import FIRST_MONTH
 from archiver.run.unsupported import ASK_AGAIN_AFTER
-from cli.archive import MonthRecord, ReportArchive, read_archive
+from cli.inventory import MonthRecord, ReportArchive, read_archive
 from cli.monitoring import alarms_firing, last_success
 from cli.target import Target
 

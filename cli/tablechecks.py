@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from archiver.core.report_types import JSON_COLUMNS, JSON_SERDE
 from archiver.formats.sales_csv import CuratedDialect
-from cli.archive import ReportArchive
 from cli.checks import Problem
 from cli.fixes import TABLE, Fixes
+from cli.inventory import ReportArchive
 
 SERDE_KEYS = {"separatorChar": CuratedDialect.delimiter, "quoteChar": CuratedDialect.quotechar, "escapeChar": CuratedDialect.escapechar}
 OPENCSV_DEFAULTS = {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}  # what OpenCSVSerDe uses when unset

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archiver.archive.catalog import Catalog, CatalogError
 from archiver.core.periods import Period
 from archiver.core.report_types import ReportType
+from archiver.storage.catalog import Catalog, CatalogError
 
 if TYPE_CHECKING:
     from cli.target import Target

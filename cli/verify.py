@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.archive.lease import Lease
 from archiver.core.months import Month
 from archiver.core.report_types import BY_NAME, ReportType
-from cli.archive import Archive, MonthRecord, ReportArchive, read_archive
+from archiver.storage.lease import Lease
 from cli.checks import Problem, check_partition, check_pending, check_raw, check_source, check_stray, check_uploads
 from cli.curated import check_curated
 from cli.fixes import Fixes
+from cli.inventory import Archive, MonthRecord, ReportArchive, read_archive
 from cli.tablechecks import check_odd_partitions, check_table
 from cli.target import Target
 
@@ -58,7 +58,7 @@ class Audit:
 
 
 def running(target: Target) -> str | None:
-    """Whether a run holds the archive's lease now (archiver.archive.lease reads and judges it, by S3's clock): who, and until when."""
+    """Whether a run holds the archive's lease now (archiver.storage.lease reads and judges it, by S3's clock): who, and until when."""
     found = Lease(target.s3(), target.bucket, target.prefix, "verify").read()
     if found is None or found.expired:
         return None

@@ -35,8 +35,8 @@ def _scale_down() -> None:
     long the archive lease outlives the run's time left (when the archiver has a lease), so a killed run's lease expires
     seconds after its budget, not minutes.
     """
-    import archiver.archive.objects as objects
     import archiver.run.service as service
+    import archiver.storage.objects as objects
 
     threshold = os.environ.get("MULTIPART_THRESHOLD_BYTES")
     if threshold:
@@ -44,7 +44,7 @@ def _scale_down() -> None:
     if margin := os.environ.get("SOAK_SAFETY_MARGIN_SECONDS"):
         service.SAFETY_MARGIN_SECONDS = float(margin)
     if (margin := os.environ.get("SOAK_LEASE_MARGIN_SECONDS")) and hasattr(service, "MARGIN_SECONDS"):
-        service.MARGIN_SECONDS = float(margin)  # the name service.invoke reads (imported from archiver.archive.lease)
+        service.MARGIN_SECONDS = float(margin)  # the name service.invoke reads (imported from archiver.storage.lease)
 
 
 def _run(app: Any, spec: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.archive.settle import SETTLING
+from archiver.storage.settle import SETTLING
 from infra.local.emulator.served import Served
 from soak.layout import Slot
 from soak.observe import Archive, made_from

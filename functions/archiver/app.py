@@ -15,11 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from archiver.archive.lease import Busy
 from archiver.core.results import MonthResult, payload, raise_if_failed
 from archiver.run.metrics import add_month_metrics, add_report_dimension, add_run_metrics, add_zero_metrics, log_month
 from archiver.run.service import invoke
 from archiver.run.startup import Clients
+from archiver.storage.lease import Busy
 
 logger = Logger()
 metrics = Metrics()

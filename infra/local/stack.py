@@ -129,7 +129,7 @@ class LocalStack:
 
     def expire_lease(self) -> None:
         """Let the lease a killed run left (if any) expire, as the time past its expiry (the run's budget plus a margin) would."""
-        from archiver.archive.lease import KEY
+        from archiver.storage.lease import KEY
 
         s3, key = self.clients.s3, self.prefix + KEY
         if not s3.list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents"):

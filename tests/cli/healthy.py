@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.archive.catalog import Catalog
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import Period
 from archiver.core.report_types import BY_NAME, ReportType
 from archiver.formats.sales_csv import COLUMNS_FINGERPRINT, curate
 from archiver.formats.sections import FORMAT_FINGERPRINT, curate_sections
+from archiver.storage.catalog import Catalog
+from archiver.storage.store import ArchiveStore
 
 HEADER = "Marketplace,Country Code,Transaction ID,Transaction Time,Title,Units,Sales Price,Marketplace Currency\n"
 

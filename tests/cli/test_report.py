@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from archiver.answers.periods_upkeep import refresh
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
+from archiver.storage.store import ArchiveStore
 from infra.local.stack import LocalStack
 from tests.cli.conftest import invoke
 from tests.cli.healthy import Healthy

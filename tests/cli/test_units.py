@@ -9,8 +9,8 @@ import pytest
 from archiver.core.months import Month
 from archiver.core.periods import Year
 from archiver.core.report_types import BY_NAME, SALES
-from cli.archive import Item, MonthRecord
 from cli.checks import Problem
+from cli.inventory import Item, MonthRecord
 from cli.layout import classify, classify_key
 from cli.plan import EventError, build_event
 from cli.runner import _span

@@ -8,11 +8,11 @@ from pathlib import Path
 import requests
 
 from archiver.answers.typed_upkeep import keep_typed_views
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import Period
 from archiver.core.report_types import BY_NAME
 from archiver.formats.sections import curate_sections
+from archiver.storage.store import ArchiveStore
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 
 

@@ -34,8 +34,6 @@ import pytest
 
 import app
 from archiver.amazon import appstore
-from archiver.archive.catalog import CatalogError
-from archiver.archive.lease import KEY as LEASE
 from archiver.core.months import Month
 from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError
@@ -43,6 +41,8 @@ from archiver.formats.sales_csv import CuratedDialect
 from archiver.formats.schema import CANONICAL_COLUMNS
 from archiver.run import pipeline
 from archiver.run.plan import InvalidEvent
+from archiver.storage.catalog import CatalogError
+from archiver.storage.lease import KEY as LEASE
 from infra.local.appstore_emulator import DEMO_CLIENT_ID
 from infra.local.faultproxy import AfterCommit, Call, Decision, ErrorReply, FaultProxy, LoopbackServer, glue_error, s3_error
 from infra.local.salesdata import rows_for_size

@@ -42,7 +42,7 @@ KILLER = textwrap.dedent(
     import app
     from infra.local.stack import FakeContext
     try:
-        from archiver.archive import objects
+        from archiver.storage import objects
         objects.MULTIPART_THRESHOLD = int(sys.argv[5])
     except ImportError:
         pass

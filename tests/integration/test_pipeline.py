@@ -15,10 +15,10 @@ import pytest
 
 import app
 from archiver.answers import history_upkeep
-from archiver.archive import lease
 from archiver.core.months import Month
 from archiver.formats.sales_csv import CuratedDialect
 from archiver.formats.schema import CANONICAL_COLUMNS
+from archiver.storage import lease
 from infra.local.stack import BUCKET, DATABASE, TABLE, LocalStack
 from infra.template.load import load_template, resource
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from archiver.archive import lease
 from archiver.core.months import Month
 from archiver.core.periods import Period, Year
 from archiver.core.report_types import BY_NAME, REPORT_TYPES, ReportType
 from archiver.core.results import RunFailedError
 from archiver.formats.sections import FORMAT_FINGERPRINT
+from archiver.storage import lease
 from infra.local.athena import LocalAthena
 from infra.local.emulator.others import other_key
 from infra.local.stack import BUCKET, DATABASE, PREFIX, TABLE, LocalStack

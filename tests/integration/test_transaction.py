@@ -18,8 +18,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from archiver.archive import objects
 from archiver.core.results import RunFailedError
+from archiver.storage import objects
 from infra.local.stack import BUCKET, LocalStack
 from tests.integration.test_faults import (
     LAST,

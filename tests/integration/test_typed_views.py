@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from archiver.archive import lease
 from archiver.core.months import Month
 from archiver.core.report_types import BY_NAME
+from archiver.storage import lease
 from infra.local.athena import LocalAthena
 from infra.local.emulator.others import other_key
 from infra.local.stack import BUCKET, DATABASE, PREFIX, TABLE, LocalStack

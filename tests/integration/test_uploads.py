@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from archiver.archive import objects
-from archiver.archive.store import ArchiveStore
+from archiver.storage import objects
+from archiver.storage.store import ArchiveStore
 from infra.local.stack import BUCKET, LocalStack
 
 pytestmark = pytest.mark.integration

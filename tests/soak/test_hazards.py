@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from archiver.archive.lease import Lease
 from archiver.core.months import Month
+from archiver.storage.lease import Lease
 from infra.local.faultproxy import UNACKED, name_call
 from soak.awsfaults import AwsFaults
 from soak.draw import AwsPlan, Draw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from archiver.archive.settle import SETTLING
+from archiver.storage.settle import SETTLING
 from infra.local.emulator.served import Served
 from soak.invariants import Outcome, check_run
 from soak.layout import Layout, Slot

@@ -302,7 +302,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
         s for sid, s in statements.items() if sid != "KeepTypedViews" and any(a.startswith("glue:") for a in as_list(s["Action"]))
     ]
     assert len(glue_statements) == 1
-    assert set(as_list(glue_statements[0]["Action"])) == GLUE_ACTIONS  # exactly what archiver/archive/catalog.py calls
+    assert set(as_list(glue_statements[0]["Action"])) == GLUE_ACTIONS  # exactly what archiver/storage/catalog.py calls
     assert sorted(as_list(glue_statements[0]["Resource"])) == [
         "arn:aws:glue:us-east-1:123456789012:catalog",
         "arn:aws:glue:us-east-1:123456789012:database/appstore_archive",

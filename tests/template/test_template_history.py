@@ -9,9 +9,9 @@ import pytest
 
 from archiver.answers.history import HISTORY_COLUMNS, history_prefix
 from archiver.answers.history_upkeep import HISTORY_SUFFIX
-from archiver.archive.store import ArchiveStore
 from archiver.formats import schema
 from archiver.formats.sales_csv import CuratedDialect
+from archiver.storage.store import ArchiveStore
 from infra.template.load import named_queries, resource
 from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
 

@@ -159,5 +159,5 @@ def test_verify_build_rejects_a_missing_dependency(tmp_path: Path) -> None:
 
 def test_verify_build_rejects_a_missing_stage_module(tmp_path: Path) -> None:
     artifact = make_artifact(tmp_path)
-    (artifact / "archiver" / "archive" / "lease.py").unlink()
-    assert "archiver/archive/lease.py is missing" in verify_build.problems(artifact)
+    (artifact / "archiver" / "storage" / "lease.py").unlink()
+    assert "archiver/storage/lease.py is missing" in verify_build.problems(artifact)

@@ -12,8 +12,8 @@ import responses
 from moto import mock_aws
 
 from archiver.amazon import appstore
-from archiver.archive import lease
 from archiver.run.startup import Clients
+from archiver.storage import lease
 from tests.unit.fake_appstore import CLIENT_ID, CLIENT_SECRET, REPORT_URL, TOKEN_URL, FakeAppstore
 
 BUCKET = "team-archive"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.archive.catalog import Catalog, CatalogError
 from archiver.core.months import Month
 from archiver.core.periods import Year
 from archiver.core.report_types import BY_NAME, JSON_SERDE
 from archiver.run.startup import Clients
+from archiver.storage.catalog import Catalog, CatalogError
 from tests.unit.conftest import BUCKET, DATABASE, TABLE
 
 YEARLY = BY_NAME["earnings_yearly"]

@@ -11,11 +11,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from archiver.amazon.download import Downloaded
-from archiver.archive import transaction
-from archiver.archive.prepare import EmptyReportRefused, holds_rows, prepare
-from archiver.archive.store import ArchiveStore
 from archiver.core.results import RunFailedError
 from archiver.run.startup import Clients
+from archiver.storage import transaction
+from archiver.storage.prepare import EmptyReportRefused, holds_rows, prepare
+from archiver.storage.store import ArchiveStore
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.reports import SEED_HEADER, csv_bytes, zipped

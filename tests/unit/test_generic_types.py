@@ -8,13 +8,13 @@ import pytest
 import requests
 
 from archiver.amazon.appstore import AppstoreError, ReportUnsupported, _link_from
-from archiver.archive.store import ArchiveState, ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import PlannedMonth, Year
 from archiver.core.report_types import BY_NAME
 from archiver.run.plan import Request, plan_months
 from archiver.run.startup import Clients
 from archiver.run.unsupported import skipped, still_refused
+from archiver.storage.store import ArchiveState, ArchiveStore
 from tests.unit.conftest import BUCKET
 
 YEARLY, EARNINGS = BY_NAME["earnings_yearly"], BY_NAME["earnings"]

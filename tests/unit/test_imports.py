@@ -21,17 +21,17 @@ def loaded_after(code: str) -> set[str]:
 
 def test_importing_the_handler_loads_neither_the_sales_converter_nor_the_schema_free_parser() -> None:
     modules = loaded_after("import app")
-    assert "archiver.run.pipeline" in modules and "archiver.archive.prepare" in modules
+    assert "archiver.run.pipeline" in modules and "archiver.storage.prepare" in modules
     assert modules & CONVERTERS == set()
 
 
 def test_the_fingerprint_of_an_unchanged_sales_month_needs_no_converter_and_the_curated_format_is_unchanged() -> None:
-    code = "from archiver.archive.prepare import fingerprint\nfrom archiver.core.report_types import SALES\nprint(fingerprint(SALES))"
+    code = "from archiver.storage.prepare import fingerprint\nfrom archiver.core.report_types import SALES\nprint(fingerprint(SALES))"
     assert loaded_after(code) & CONVERTERS == set()
-    from archiver.archive.prepare import fingerprint
     from archiver.core.report_types import REPORT_TYPES, SALES
     from archiver.formats.sales_csv import COLUMNS_FINGERPRINT
     from archiver.formats.sections import FORMAT_FINGERPRINT
+    from archiver.storage.prepare import fingerprint
 
     assert COLUMNS_FINGERPRINT == "5089f62350ff5c9f"  # the value archived objects carry: moving it must not change it
     assert {report.name: fingerprint(report) for report in REPORT_TYPES} == {

@@ -10,7 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "functions" / "archiver" / "archiver"
 # The stages in the order of the flow: a module imports its own stage or those before it, never a later one.
-STAGES = ("core", "amazon", "formats", "archive", "answers", "run")
+STAGES = ("core", "amazon", "formats", "storage", "answers", "run")
+CLI = PACKAGE.parents[2] / "cli"
 MAX_LINES = 200  # a module fits on one screen
 
 
@@ -88,7 +89,9 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 def test_no_two_module_names_differ_by_one_letter() -> None:
-    names = sorted({path.stem for path in modules().values() if path.stem != "__init__"} | set(STAGES))
+    """Within the package, its stages and its own name, and against the command line's modules, which import them."""
+    cli = {path.stem for path in CLI.rglob("*.py") if path.stem != "__init__"}
+    names = sorted({path.stem for path in modules().values() if path.stem != "__init__"} | set(STAGES) | {PACKAGE.name} | cli)
     close = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if _one_edit_apart(a, b)]
     assert close == []
 
@@ -96,6 +99,7 @@ def test_no_two_module_names_differ_by_one_letter() -> None:
 def test_the_checks_see_what_they_look_for() -> None:
     """The checks above can fail: the old names and an upward import are caught."""
     assert _one_edit_apart("report", "reports") and _one_edit_apart("convert", "converts")
+    assert _one_edit_apart("archiver", "archive") and _one_edit_apart("curate", "curated")
     assert not _one_edit_apart("store", "state") and not _one_edit_apart("sales_csv", "sections")
     assert "archiver.run.plan" in imports(modules()["archiver.run.parts"])
-    assert "archiver.formats.sales_csv" in imports(modules()["archiver.archive.prepare"])  # a lazy import counts
+    assert "archiver.formats.sales_csv" in imports(modules()["archiver.storage.prepare"])  # a lazy import counts

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from archiver.archive.lease import KEY, Busy, Lease, LeaseLost
-from archiver.archive.lease_record import Clock, judge
 from archiver.run.startup import Clients
+from archiver.storage.lease import KEY, Busy, Lease, LeaseLost
+from archiver.storage.lease_record import Clock, judge
 from tests.unit.conftest import BUCKET, keys
 
 PREFIX = "appstore/"

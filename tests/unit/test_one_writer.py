@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from archiver.archive.lease import KEY, Busy, LeaseLost
 from archiver.run.service import SAFETY_MARGIN_SECONDS, invoke
 from archiver.run.startup import Clients
+from archiver.storage.lease import KEY, Busy, LeaseLost
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, emitted_metrics, logs, report, run

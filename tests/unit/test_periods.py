@@ -14,11 +14,11 @@ import pytest
 from archiver.answers.completeness import COLUMNS, STATUSES, PeriodRow, period_rows
 from archiver.answers.periods_table import decode, encode, periods_key
 from archiver.answers.periods_upkeep import MIN_SECONDS, Recorder
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.report_types import SALES
 from archiver.core.results import RunFailedError
 from archiver.run.startup import Clients
+from archiver.storage.store import ArchiveStore
 from tests.unit.conftest import BUCKET
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, MONTHS, START, report, run

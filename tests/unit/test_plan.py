@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.archive.store import ArchiveState
 from archiver.core.months import Month
 from archiver.core.periods import PlannedMonth, Year
 from archiver.core.report_types import BY_NAME, SALES
 from archiver.run.plan import InvalidEvent, Request, parse_event, plan_months
+from archiver.storage.store import ArchiveState
 
 NOW = Month(2024, 5)
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import Year
 from archiver.core.report_types import BY_NAME, DEFAULT_REPORTS, REPORT_TYPES, ReportsError, parse_reports
 from archiver.core.settings import ConfigError, Settings
+from archiver.storage.store import ArchiveStore
 
 SALES, EARNINGS, YEARLY, SUBSCRIPTION = (BY_NAME[n] for n in ("sales", "earnings", "earnings_yearly", "subscription"))
 ENV = {"SECRET_ID": "s", "ARCHIVE_BUCKET": "b", "GLUE_DATABASE": "d", "GLUE_TABLE": "t"}

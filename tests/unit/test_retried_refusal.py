@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.retries import standard
 
 import app
-from archiver.archive import objects
-from archiver.archive.objects import refused
 from archiver.core.results import RunFailedError
 from archiver.run.startup import Clients
+from archiver.storage import objects
+from archiver.storage.objects import refused
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, report, run, statuses

@@ -11,11 +11,11 @@ import pytest
 import requests
 import responses
 
-from archiver.archive.store import ArchiveStore
 from archiver.core.results import MonthResult, RunFailedError
 from archiver.run import parts
 from archiver.run.plan import InvalidEvent
 from archiver.run.startup import Clients
+from archiver.storage.store import ArchiveStore
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import REPORT_URL, FakeAppstore
 from tests.unit.test_handler import MISSING, MONTHS, emitted_metrics, run

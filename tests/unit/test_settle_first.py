@@ -12,13 +12,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from archiver.amazon import appstore
 from archiver.amazon.appstore import AppstoreError
-from archiver.archive import transaction
-from archiver.archive.objects import TXN
 from archiver.core.results import RunFailedError
 from archiver.core.settings import ConfigError
 from archiver.run.metrics import MONTH_METRICS
 from archiver.run.plan import InvalidEvent
 from archiver.run.startup import Clients
+from archiver.storage import transaction
+from archiver.storage.objects import TXN
 from tests.unit.conftest import BUCKET, TABLE, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import MONTHS, emitted_metrics, fail_calls, report, run

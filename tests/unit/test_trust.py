@@ -12,8 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from archiver.amazon.download import LinkExpired
-from archiver.archive import objects
-from archiver.archive.store import ArchiveState
 from archiver.core.months import Month
 from archiver.core.periods import PlannedMonth
 from archiver.core.results import RunFailedError
@@ -21,6 +19,8 @@ from archiver.core.settings import ConfigError, Settings
 from archiver.run import pipeline
 from archiver.run.plan import Request, plan_months
 from archiver.run.startup import Clients
+from archiver.storage import objects
+from archiver.storage.store import ArchiveState
 from tests.unit.conftest import BUCKET, keys
 from tests.unit.fake_appstore import FakeAppstore
 from tests.unit.test_handler import CURRENT, MISSING, report, run, statuses

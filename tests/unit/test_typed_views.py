@@ -18,9 +18,9 @@ from archiver.answers.typed_columns import combine, summarise, unique_names
 from archiver.answers.typed_upkeep import TypedViewsError, keep_typed_views
 from archiver.answers.typed_views import table_input, views
 from archiver.answers.value_types import kind_of, merge, sql_value
-from archiver.archive.store import ArchiveStore
 from archiver.core.report_types import BY_NAME
 from archiver.run.startup import Clients
+from archiver.storage.store import ArchiveStore
 from infra.local.athena_views import presto_sql
 from tests.unit.conftest import BUCKET, DATABASE, TABLE, keys
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from archiver.answers.evidence import Seen, first_version, gather, iso
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import Period, between
 from archiver.core.results import MonthResult
+from archiver.storage.store import ArchiveStore
 
 # The periods table's columns, in order (template.yaml's PeriodsTable lists exactly these; times are ISO 8601 UTC text).
 COLUMNS: tuple[tuple[str, str], ...] = (

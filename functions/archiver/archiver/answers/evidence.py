@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from archiver.archive.store import ArchiveStore
 from archiver.core.periods import Period
+from archiver.storage.store import ArchiveStore
 
 MARKERS = ("not_found", "deferred", "pending")
 

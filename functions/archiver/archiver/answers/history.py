@@ -11,10 +11,10 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from archiver.archive.remake import fetch_raw
-from archiver.archive.store import ArchiveStore
 from archiver.core.periods import Period
 from archiver.core.report_types import ReportType
+from archiver.storage.remake import fetch_raw
+from archiver.storage.store import ArchiveStore
 
 HISTORY_COLUMNS: tuple[str, ...] = ("fetched_at", "source_sha256")  # after the canonical columns; template.yaml lists both
 NAME = re.compile(r"(\d{8}T\d{6}Z)-([0-9a-f]{64})\.csv\.gz")  # a history object's name: <fetched>-<sha256>.csv.gz

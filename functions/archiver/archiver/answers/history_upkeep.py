@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from archiver.answers.history import copied, copy_version, history_location, missing, raw_versions
-from archiver.archive.catalog import Catalog
-from archiver.archive.remake import RawMismatch
-from archiver.archive.store import ArchiveStore
 from archiver.core.errors import ReportFormatError
 from archiver.core.periods import Period
+from archiver.storage.catalog import Catalog
+from archiver.storage.remake import RawMismatch
+from archiver.storage.store import ArchiveStore
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient

@@ -10,8 +10,8 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from archiver.answers.completeness import COLUMNS, PeriodRow
-from archiver.archive.store import ArchiveStore
 from archiver.core.report_types import ReportType
+from archiver.storage.store import ArchiveStore
 
 
 def periods_folder(prefix: str) -> str:

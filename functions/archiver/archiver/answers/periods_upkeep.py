@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger
 
 from archiver.answers.completeness import PeriodRow, period_rows
 from archiver.answers.periods_table import decode, read_body, write
-from archiver.archive.store import ArchiveStore
 from archiver.core.months import Month
 from archiver.core.results import MonthResult
+from archiver.storage.store import ArchiveStore
 
 logger = Logger(child=True)
 MIN_SECONDS = 30.0  # with less Lambda time left a type's table is left to the next run (a timeout would hide the run's result)

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 
 from archiver.answers.typed_columns import combine, from_json, summarise, to_json
 from archiver.answers.typed_views import ensure_view, views
-from archiver.archive.store import ArchiveStore
+from archiver.storage.store import ArchiveStore
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient

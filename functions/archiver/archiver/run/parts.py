@@ -7,17 +7,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archiver.archive.catalog import Catalog
-from archiver.archive.remake import from_raw
-from archiver.archive.settle import Partitions, recurate_lost, settle_pending
-from archiver.archive.store import ArchiveState, ArchiveStore
-from archiver.archive.transaction import Superseded
 from archiver.core.months import Month
 from archiver.core.periods import PlannedMonth
 from archiver.core.report_types import ReportType
 from archiver.core.results import MonthResult
 from archiver.core.settings import Settings
 from archiver.run.plan import Request, plan_months
+from archiver.storage.catalog import Catalog
+from archiver.storage.remake import from_raw
+from archiver.storage.settle import Partitions, recurate_lost, settle_pending
+from archiver.storage.store import ArchiveState, ArchiveStore
+from archiver.storage.transaction import Superseded
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient

@@ -12,15 +12,15 @@ import requests
 
 from archiver.amazon.appstore import AppstoreClient, AppstoreError, ReportUnsupported
 from archiver.amazon.download import Downloaded, DownloadError, download
-from archiver.archive.objects import clear_intent
-from archiver.archive.prepare import curated_metadata, fingerprint, is_unchanged, prepare
-from archiver.archive.settle import Partitions, repair_partitions, with_repair
-from archiver.archive.store import ArchiveState, ArchiveStore
-from archiver.archive.transaction import MonthWrite, Superseded, commit
 from archiver.core.deadline import NO_DEADLINE, Deadline, OutOfTime
 from archiver.core.periods import PlannedMonth
 from archiver.core.results import MonthResult
 from archiver.run import unsupported
+from archiver.storage.objects import clear_intent
+from archiver.storage.prepare import curated_metadata, fingerprint, is_unchanged, prepare
+from archiver.storage.settle import Partitions, repair_partitions, with_repair
+from archiver.storage.store import ArchiveState, ArchiveStore
+from archiver.storage.transaction import MonthWrite, Superseded, commit
 
 DOWNLOAD_ATTEMPTS = 3
 TIMEOUTS = (requests.Timeout, requests.ConnectionError, DownloadError)  # once no time is left, a month failing so ran out of it

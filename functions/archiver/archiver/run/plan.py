@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
 
-from archiver.archive.store import ArchiveState
 from archiver.core.months import Month
 from archiver.core.periods import Period, PlannedMonth, between
 from archiver.core.report_types import BY_NAME, SALES, ReportType
+from archiver.storage.store import ArchiveState
 
 FIRST_MONTH = Month(2018, 1)  # Transactional reports exist from January 2018.
 MANUAL_KEYS = frozenset({"months", "from", "to", "force", "reports", "repair"})

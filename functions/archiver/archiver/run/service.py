@@ -13,9 +13,6 @@ from archiver.amazon.appstore import AppstoreClient
 from archiver.answers.history_upkeep import run_history
 from archiver.answers.periods_upkeep import Recorder
 from archiver.answers.typed_upkeep import TypedViewsError, keep_typed_views
-from archiver.archive.lease import MARGIN_SECONDS, Lease
-from archiver.archive.lease_record import SYSTEM, Clock
-from archiver.archive.transaction import Superseded
 from archiver.core.deadline import Deadline
 from archiver.core.months import Month
 from archiver.core.report_types import ReportType
@@ -25,6 +22,9 @@ from archiver.run.parts import Part, mend, prepare_part, settle
 from archiver.run.pipeline import Pipeline
 from archiver.run.plan import Request, parse_event
 from archiver.run.startup import Clients, read_credentials, require_versioning, selected
+from archiver.storage.lease import MARGIN_SECONDS, Lease
+from archiver.storage.lease_record import SYSTEM, Clock
+from archiver.storage.transaction import Superseded
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient

@@ -10,10 +10,10 @@ import contextlib
 from datetime import datetime, timedelta
 
 from archiver.amazon.appstore import AppstoreError
-from archiver.archive.store import ArchiveState, ArchiveStore
 from archiver.core.months import Month
 from archiver.core.periods import PlannedMonth
 from archiver.core.results import MonthResult
+from archiver.storage.store import ArchiveState, ArchiveStore
 
 ASK_AGAIN_AFTER = timedelta(days=7)  # a refused type is asked again once its marker is this old
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from archiver.archive.lease_record import SYSTEM, Clock, Found, judge
+from archiver.storage.lease_record import SYSTEM, Clock, Found, judge
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

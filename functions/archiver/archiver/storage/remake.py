@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archiver.archive.objects import TXN, put_file
-from archiver.archive.prepare import curate_file, curated_metadata
-from archiver.archive.store import ArchiveStore, Stored
 from archiver.core.hashing import HashingWriter
 from archiver.core.periods import Period
 from archiver.core.results import MonthResult
+from archiver.storage.objects import TXN, put_file
+from archiver.storage.prepare import curate_file, curated_metadata
+from archiver.storage.store import ArchiveStore, Stored
 
 if TYPE_CHECKING:  # the converter is imported when a month is curated (prepare.curate_file)
     from archiver.formats.sales_csv import Curated

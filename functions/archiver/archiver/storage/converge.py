@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from archiver.archive.objects import TXN
-from archiver.archive.remake import recurate
-from archiver.archive.store import ArchiveStore, Stored
 from archiver.core.periods import Period
+from archiver.storage.objects import TXN
+from archiver.storage.remake import recurate
+from archiver.storage.store import ArchiveStore, Stored
 
 Marker = dict[str, str | None]  # a pending marker another transaction supersedes: its "txn" and "version"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archiver.archive import lease
-from archiver.archive.store import ArchiveStore
 from archiver.core.periods import Period
 from archiver.core.report_types import ReportType
+from archiver.storage import lease
+from archiver.storage.store import ArchiveStore
 from cli.layout import classify_key, own_folders
 from cli.tables import TableView, read_table
 
@@ -104,7 +104,7 @@ def read_archive(target: Target, reports: tuple[ReportType, ...]) -> Archive:
     stray: list[Item] = []
     for item in _items(s3, target.bucket, target.prefix):
         kind = classify_key(target.prefix, item.key)
-        if item.key == target.prefix + lease.KEY:  # the runs' lease (archiver.archive.lease): one is writing, or was killed
+        if item.key == target.prefix + lease.KEY:  # the runs' lease (archiver.storage.lease): one is writing, or was killed
             continue
         if kind is None:
             stray.append(item)

@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from archiver.archive.store import ArchiveStore, Stored, version_of
 from archiver.core.periods import Period
+from archiver.storage.store import ArchiveStore, Stored, version_of
 
 # Files up to this size are sent in one PutObject; larger ones in parts of PART_SIZE (module constants, so a test
 # or a soak can lower them to exercise the multipart path with small files).

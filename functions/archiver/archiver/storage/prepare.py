@@ -6,12 +6,12 @@ import gzip
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archiver.archive.objects import quarantine
-from archiver.archive.store import ArchiveStore, MonthView
 from archiver.core.errors import ReportFormatError
 from archiver.core.periods import Period
 from archiver.core.report_types import ReportType
 from archiver.formats.schema import COLUMNS_FINGERPRINT
+from archiver.storage.objects import quarantine
+from archiver.storage.store import ArchiveStore, MonthView
 
 GUESS_NOTES = 10  # the guesses a month's result and log line describe (all are counted)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.archive.converge import Marker, converge, superseded_raw
-from archiver.archive.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
-from archiver.archive.remake import recurate
-from archiver.archive.store import ArchiveStore, Stored
 from archiver.core.periods import Period
+from archiver.storage.converge import Marker, converge, superseded_raw
+from archiver.storage.objects import TXN, abort_uploads, clear_intent, put_file, refused, remove_versions
+from archiver.storage.remake import recurate
+from archiver.storage.store import ArchiveStore, Stored
 
 Register = Callable[[Period], object]
 Superseded = dict[Period, list[Marker]]  # a period's unfinished transactions, which its next transaction supersedes

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field, replace
 
 from aws_lambda_powertools import Logger
 
-from archiver.archive.catalog import Catalog
-from archiver.archive.converge import converge
-from archiver.archive.store import ArchiveStore
-from archiver.archive.transaction import Superseded, Unconverged, Unfinished, recover
 from archiver.core.periods import Period, PlannedMonth
 from archiver.core.results import MonthResult
+from archiver.storage.catalog import Catalog
+from archiver.storage.converge import converge
+from archiver.storage.store import ArchiveStore
+from archiver.storage.transaction import Superseded, Unconverged, Unfinished, recover
 
 logger = Logger(child=True)
 SETTLING = "a pending transaction"  # how the error of every result of settling begins
