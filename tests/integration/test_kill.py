@@ -41,11 +41,8 @@ KILLER = textwrap.dedent(
     import json, os, signal, sys, time
     import app
     from infra.local.stack import FakeContext
-    try:
-        from archiver.storage import objects
-        objects.MULTIPART_THRESHOLD = int(sys.argv[5])
-    except ImportError:
-        pass
+    from archiver.storage import objects
+    objects.MULTIPART_THRESHOLD = int(sys.argv[5])
     run_event, service, operation, fragment = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 
     def kill(params, model, **kwargs):
