@@ -14,10 +14,10 @@ import pytest
 import sqlglot
 from botocore.exceptions import ClientError
 
-from archiver.answers.typed_columns import combine, summarise, unique_names
-from archiver.answers.typed_upkeep import TypedViewsError, keep_typed_views
+from archiver.answers.typed_columns import combine, from_json, summarise, to_json, unique_names
+from archiver.answers.typed_upkeep import TypedViewsError, keep_typed_views, summaries
 from archiver.answers.typed_views import table_input, views
-from archiver.answers.value_types import kind_of, merge, sql_value
+from archiver.answers.value_types import EMPTY, RULES, kind_of, merge, sql_value
 from archiver.core.report_types import BY_NAME
 from archiver.run.startup import Clients
 from archiver.storage.store import ArchiveStore
@@ -51,6 +51,12 @@ EARNINGS, YEARLY = BY_NAME["earnings"], BY_NAME["earnings_yearly"]
         ("28/3/2024", "varchar"),  # day first: not the M/D/YYYY form
         ("2024-03", "varchar"),
         ("Issued", "varchar"),
+        (" 3,121 ", "bigint"),  # spaces are padding for every engine
+        ("\u00a05", "varchar"),  # a no-break space is not: Athena's and DuckDB's trim keep it
+        ("5\t", "varchar"),
+        ("\u0663", "varchar"),  # ARABIC-INDIC DIGIT THREE: a digit to Python, not to a cast
+        ("\uff11\uff12", "varchar"),  # fullwidth digits
+        ("2024-03-0\u0665", "varchar"),
     ],
 )
 def test_kind_of_a_value(value: str, kind: str) -> None:
@@ -88,6 +94,57 @@ def test_sql_value_reads_in_the_local_stand_in_as_decided(kind: str, value: str,
     connection = duckdb.connect()
     connection.execute("CREATE TABLE t AS SELECT MAP {'A': ?} AS fields", [value])
     assert connection.execute(statement).fetchall() == [(expected,)]
+
+
+ODD_VALUES = [
+    " 12 ",
+    "\u00a012",
+    "12\u00a0",
+    "\t12",
+    "12\n",
+    "\u200b12",
+    "\u3000" + "12",
+    "\u0661\u0662",
+    "\uff11\uff12",
+    "1\u066c000",
+    " (4.18) ",
+    "\u00a0(4.18)",
+    "1,234.5\u2007",
+    " 2024-03-05",
+    "2024-03-05\u00a0",
+    "\u0662024-03-05",
+    " 3/28/2024 ",
+    "3/28/2024\u202f",
+]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_a_value_typed_as_a_number_or_a_date_reads_as_one_in_the_local_stand_in(value: str) -> None:
+    """What the decision takes for a number or a date never reads NULL for its padding or its digits."""
+    kind = kind_of(value)
+    if kind in (EMPTY, "varchar"):
+        return
+    sql = f"SELECT {sql_value(kind, 'element_at(fields, ' + repr('A') + ')')} FROM t"
+    (statement,) = sqlglot.transpile(sql, read="athena", write="duckdb")
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t AS SELECT MAP {'A': ?} AS fields", [value])
+    assert connection.execute(statement).fetchall() != [(None,)], f"{value!r} typed {kind} reads NULL"
+
+
+def test_a_summary_made_under_older_rules_is_made_again_and_kept_until_then(aws: Clients) -> None:
+    store = ArchiveStore(aws.s3, BUCKET, "appstore/", EARNINGS)
+    put_curated(aws, "appstore/earnings/year=2024/month=03/earnings_2024_03.json.gz", {"section": None, "fields": {"Amount": "\u00a05"}})
+    key = "appstore/earnings/year=2024/month=03/earnings_2024_03.json.gz"
+    etag = aws.s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
+    older = {"etag": etag, "sections": to_json({None: {"Amount": "bigint"}})}  # as the rules before RULES decided it
+    aws.s3.put_object(Bucket=BUCKET, Key=EARNINGS.columns_key("appstore/"), Body=json.dumps({"format": 1, "periods": {"2024-03": older}}))
+    assert summaries(store, reads=0) == ({"2024-03": older}, False)  # no reads left: the older decision stands meanwhile
+    periods, changed = summaries(store)
+    assert changed and periods["2024-03"]["rules"] == RULES and from_json(periods["2024-03"]["sections"]) == {None: {"Amount": "varchar"}}
+    keep_typed_views(store, aws.glue, DATABASE, TABLE)
+    view = aws.glue.get_table(DatabaseName=DATABASE, Name="sales_earnings_typed")["Table"]
+    assert [(c["Name"], c["Type"]) for c in view["StorageDescriptor"]["Columns"]][3:] == [("amount", "string")]
+    assert summaries(store) == (periods, False)
 
 
 def test_column_names_are_snake_case_unique_and_never_the_views_own() -> None:

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from archiver.answers.typed_columns import combine, from_json, summarise, to_json
 from archiver.answers.typed_views import ensure_view, views
+from archiver.answers.value_types import RULES
 from archiver.storage.store import ArchiveStore
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def _saved(store: ArchiveStore, key: str) -> dict[str, Any]:
 
 
 def summaries(store: ArchiveStore, reads: int = READS_PER_RUN) -> tuple[dict[str, Any], bool]:
-    """Every current curated object's summary (its ETag tells whether the saved one still holds); whether any changed."""
+    """Every current curated object's summary (its ETag and the rules' version tell whether the saved one holds); whether any changed."""
     report, key = store.report, store.report.columns_key(store.prefix)
     saved = _saved(store, key)
     periods: dict[str, Any] = {}
@@ -47,13 +48,17 @@ def summaries(store: ArchiveStore, reads: int = READS_PER_RUN) -> tuple[dict[str
         if period is None or item["Key"] != store.curated_key(period):
             continue
         entry = saved.get(str(period))
-        if entry is not None and entry.get("etag") == item.get("ETag"):
+        same = entry is not None and entry.get("etag") == item.get("ETag")
+        if same and entry is not None and entry.get("rules") == RULES:
             periods[str(period)] = entry
         elif reads > 0:  # else left for the next run; the views go on without the period meanwhile
             reads -= 1
             response = store.s3.get_object(**store.args(Key=item["Key"]))
             with response["Body"] as body:
-                periods[str(period)] = {"etag": response.get("ETag"), "sections": to_json(summarise(cast("IO[bytes]", body)))}
+                sections = to_json(summarise(cast("IO[bytes]", body)))
+            periods[str(period)] = {"etag": response.get("ETag"), "rules": RULES, "sections": sections}
+        elif same and entry is not None:  # summarised under older rules: kept until a run has the reads to redo it
+            periods[str(period)] = entry
     return dict(sorted(periods.items())), periods != saved
 
 

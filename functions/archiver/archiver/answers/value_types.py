@@ -1,6 +1,9 @@
 """The type of a schema-free value: the narrowest of bigint, decimal, date or varchar every archived value parses as.
 
-Rules (docs/reference.md "Typed views" repeats them): a value is stripped first; an empty one says nothing.
+Rules (docs/reference.md "Typed views" repeats them): a value is stripped of spaces first; an empty one says nothing.
+Only what every engine reading the view parses the same way counts: ASCII digits, and spaces as the only padding
+(the engines' trim functions agree on spaces, not on other blanks such as a no-break space), so a value never reads
+NULL in a typed column for its padding or its digits: a column holding such a value stays varchar.
 - bigint: digits with optional `,` thousands groups (`3,121`), negative with a leading `-` or in
   parentheses (`(12)`), at most 18 digits, no leading zero (`007` is an identifier: varchar).
 - decimal: the same with a `.` and fraction digits (`(4.18)` is -4.18); the scale is the most fraction
@@ -18,10 +21,11 @@ import re
 from datetime import date
 
 EMPTY, BIGINT, VARCHAR, ISO, MDY = "empty", "bigint", "varchar", "date:iso", "date:mdy"
+RULES = 2  # the decision rules' version: a period summarised under other rules is summarised again
 MAX_SCALE = 12
-_NUMBER = re.compile(r"(\()?(-)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\))?")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_NUMBER = re.compile(r"(\()?(-)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\))?", re.ASCII)
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
 
 def _day(year: str, month: str, day: str) -> bool:
@@ -35,7 +39,7 @@ def _day(year: str, month: str, day: str) -> bool:
 
 def kind_of(value: str) -> str:
     """The kind of one value: empty, bigint, `decimal:S`, date:iso, date:mdy or varchar."""
-    text = value.strip()
+    text = value.strip(" ")
     if not text:
         return EMPTY
     if number := _NUMBER.fullmatch(text):
