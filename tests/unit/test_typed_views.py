@@ -52,7 +52,7 @@ EARNINGS, YEARLY = BY_NAME["earnings"], BY_NAME["earnings_yearly"]
         ("2024-03", "varchar"),
         ("Issued", "varchar"),
         (" 3,121 ", "bigint"),  # spaces are padding for every engine
-        ("\u00a05", "varchar"),  # a no-break space is not: Athena's and DuckDB's trim keep it
+        ("\u00a05", "varchar"),  # a no-break space is not: the engines' trim functions disagree on it
         ("5\t", "varchar"),
         ("\u0663", "varchar"),  # ARABIC-INDIC DIGIT THREE: a digit to Python, not to a cast
         ("\uff11\uff12", "varchar"),  # fullwidth digits
