@@ -7,9 +7,12 @@ from collections import Counter
 
 from cli.report import charts
 from cli.report.collect import RESTATED_MONTHS, Report
-from cli.report.figure import Cell, Figure, Section, Table, amount, count, slug
+from cli.report.figure import NO_VALUE, Cell, Figure, Section, Table, amount, count, left_out, slug
 
 MONTH_NAMES = list(months_of_year.month_abbr)[1:]
+FIRST_FETCH = "the first version archived: no earlier fetch to compare with"
+NO_CHANGE = f"{NO_VALUE} of this fetch or the one before"
+NO_ROWS = "no row count: the period is not archived"
 
 
 def restatements_section(report: Report) -> Section:
@@ -24,7 +27,7 @@ def restatements_section(report: Report) -> Section:
         return section
     for currency in sorted({f.currency for f in report.fetches}):
         mine = [f for f in report.fetches if f.currency == currency]
-        values = [{"fetch": f.number, "series": f.month, "value": float(f.sales)} for f in mine]
+        values = [{"fetch": f.number, "series": f.month, "value": float(f.sales)} for f in mine if f.sales is not None]
         headers = [
             "Month",
             "Fetch",
@@ -44,12 +47,12 @@ def restatements_section(report: Report) -> Section:
                 count(f.units),
                 amount(f.sales),
                 amount(f.earnings),
-                amount(f.sales_change),
+                amount(f.sales_change, FIRST_FETCH if f.number == 1 else NO_CHANGE),
             ]
             for f in mine
         ]
         spec = charts.fetch_lines(f"Sales in {currency} per fetch of each month", values, f"Sales ({currency})")
-        section.figures.append(Figure(f"restatements-{slug(currency)}", spec, Table(headers, rows)))
+        section.figures.append(Figure(f"restatements-{slug(currency)}", spec, Table(headers, rows), left_out(len(mine) - len(values))))
     return section
 
 
@@ -77,7 +80,7 @@ def completeness_section(report: Report) -> Section:
             spec["encoding"]["x"]["sort"] = MONTH_NAMES
         tally = Counter(p.status for p in mine)
         headers = ["Period", "Status", "Rows", "Last error"]
-        rows: list[list[Cell]] = [[p.period, p.status, count(p.rows), p.error] for p in mine]
+        rows: list[list[Cell]] = [[p.period, p.status, count(p.rows, NO_ROWS), p.error] for p in mine]
         note = ", ".join(f"{n} {status}" for status, n in sorted(tally.items()))
         section.figures.append(Figure(f"completeness-{slug(kind)}", spec, Table(headers, rows), note))
     return section

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 
 from cli.report.archivefigures import completeness_section, restatements_section
 from cli.report.collect import Report
-from cli.report.figure import Cell, Table, amount, count
+from cli.report.figure import Cell, Table, Total, total_of
 from cli.report.page import page
 from cli.report.salesfigures import earnings_section, sales_section
 from cli.report.topfigures import top_section
 
 
 def summary(report: Report) -> Table:
-    """Per currency, the totals of the months shown."""
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    """Per currency, the totals of the months shown (a part with no parseable value is counted, never added as 0)."""
+    totals: dict[str, list[Total]] = defaultdict(lambda: [Total() for _ in range(4)])
     for row in report.sales:
-        total = totals[row.currency]
-        for i, value in enumerate((row.transactions, row.units, row.sales, row.earnings or 0)):
-            total[i] += value
+        for total, value in zip(totals[row.currency], (row.transactions, row.units, row.sales, row.earnings), strict=True):
+            total.add(value)
     rows: list[list[Cell]] = [
-        [currency, count(int(t[0])), count(int(t[1])), amount(t[2]), amount(t[3])] for currency, t in sorted(totals.items())
+        [currency, total_of(t[0], whole=True), total_of(t[1], whole=True), total_of(t[2]), total_of(t[3])]
+        for currency, t in sorted(totals.items())
     ]
     return Table(["Currency", "Transactions", "Units", "Sales", "Estimated earnings"], rows)
 

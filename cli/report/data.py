@@ -17,8 +17,8 @@ class Sales:
     title: str
     currency: str
     transactions: int
-    units: int
-    sales: Decimal
+    units: int | None  # None: a NULL sum, no parseable value in the month's rows (never read as 0)
+    sales: Decimal | None
     earnings: Decimal | None
     sku: str = ""
     marketplace: str = ""
@@ -43,10 +43,10 @@ class Fetch:
     fetched_at: str
     currency: str
     rows: int
-    units: int
-    sales: Decimal
+    units: int | None  # None: a NULL sum (no parseable value), as in Sales
+    sales: Decimal | None
     earnings: Decimal | None
-    sales_change: Decimal | None
+    sales_change: Decimal | None  # None in a month's first fetch, or when this fetch's or the previous one's sales are
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,15 @@ def number(value: Any) -> Decimal | None:
 
 
 def whole(value: Any) -> int:
-    """A count or a sum of units as an int (0 when empty)."""
+    """A count as an int (0 when empty: the queries' counts are never NULL, coalesce'd where joined)."""
     found = number(value)
     return int(found) if found is not None else 0
+
+
+def whole_or_none(value: Any) -> int | None:
+    """A sum of units as an int; None when NULL (no parseable value), never 0."""
+    found = number(value)
+    return int(found) if found is not None else None
 
 
 def records(result: Result) -> list[dict[str, Any]]:
@@ -97,8 +103,8 @@ def sales(result: Result) -> list[Sales]:
             title=r["title"] or "(no title)",
             currency=r["marketplace_currency"] or "(none)",
             transactions=whole(r["transactions"]),
-            units=whole(r["units"]),
-            sales=number(r["sales"]) or Decimal(0),
+            units=whole_or_none(r["units"]),
+            sales=number(r["sales"]),
             earnings=number(r["estimated_earnings"]),
             sku=r.get("vendor_sku") or "",
             marketplace=r.get("marketplace") or "",
@@ -125,8 +131,8 @@ def fetches(result: Result) -> list[Fetch]:
             fetched_at=str(r["fetched_at"]),
             currency=r["currency"] or "(none)",
             rows=whole(r["rows"]),
-            units=whole(r["units"]),
-            sales=number(r["sales"]) or Decimal(0),
+            units=whole_or_none(r["units"]),
+            sales=number(r["sales"]),
             earnings=number(r["estimated_earnings"]),
             sales_change=number(r["sales_change"]),
         )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from html import escape
 
 from cli.report import charts
-from cli.report.figure import Cell, Figure, Section, Table
+from cli.report.figure import LEGEND, Cell, Figure, Section, Table
 
 OPEN_ROWS = 24  # a table this long or shorter is shown open under its chart; a longer one opens on a click
 STYLE = """
 body { font-family: sans-serif; margin: 2rem auto; max-width: 1180px; color: #222; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
-.meta, .intro, .note { color: #555; }
+.meta, .intro, .note, .legend { color: #555; }
 .figure { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; margin: 1.5rem 0; }
 .chart svg { max-width: 100%; height: auto; }
 details { flex: 1 1 320px; max-height: 420px; overflow: auto; }
@@ -22,11 +22,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; } th { background:
 
 
 def cell(value: Cell) -> str:
-    """A table cell; a number keeps its exact value in data-value and is right-aligned."""
-    if isinstance(value, tuple):
-        shown, exact = value
-        return f'<td class="n" data-value="{escape(exact)}">{escape(shown)}</td>'
-    return f"<td>{escape(value)}</td>"
+    """A table cell; a number is right-aligned and keeps its exact value in data-value (none when unknown), its tooltip in
+    title, and how many of a total's parts have no value in data-unknown-parts."""
+    if isinstance(value, str):
+        return f"<td>{escape(value)}</td>"
+    attributes = "" if value.exact is None else f' data-value="{escape(value.exact)}"'
+    attributes += f' data-unknown-parts="{value.unknown_parts}"' if value.unknown_parts else ""
+    attributes += f' title="{escape(value.title)}"' if value.title else ""
+    return f'<td class="n"{attributes}>{escape(value.shown)}</td>'
 
 
 def table(figure_id: str, data: Table) -> str:
@@ -57,7 +60,7 @@ def page(title: str, meta: str, summary: Table, parts: list[Section]) -> str:
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head><body>'
-        f"<h1>{escape(title)}</h1><p class='meta'>{escape(meta)}</p>"
+        f"<h1>{escape(title)}</h1><p class='meta'>{escape(meta)}</p><p class='legend'>{escape(LEGEND)}</p>"
         f'<h2>Totals per currency</h2><div class="figure">{table("summary", summary)}</div>'
         f"{''.join(section(p) for p in parts)}</body></html>\n"
     )

@@ -70,9 +70,9 @@ class Healthy:
         facts = curate(source, target)
         return target.getvalue(), facts.rows
 
-    def archive(self, month: Month, tmp: Path, rows: int = 3) -> None:
-        """Write the month as a run does: curated, raw, partition."""
-        raw = report_bytes(month, rows)
+    def archive(self, month: Month, tmp: Path, rows: int = 3, raw: bytes | None = None) -> None:
+        """Write the month as a run does (curated, raw, partition): `raw` as Amazon's file, by default `rows` rows of report_bytes."""
+        raw = raw if raw is not None else report_bytes(month, rows)
         raw_sha = hashlib.sha256(raw).hexdigest()
         curated, count = self.curated_of(raw, tmp)
         metadata = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,7 @@ from archiver.core.months import Month
 from archiver.storage.store import ArchiveStore
 from infra.local.stack import LocalStack
 from tests.cli.conftest import invoke
-from tests.cli.healthy import Healthy
+from tests.cli.healthy import HEADER, Healthy
 from tests.cli.reportpage import curated_sums, read, rows_of
 
 
@@ -90,6 +91,29 @@ def test_a_nine_year_archive_labels_years(local, tmp_path: Path) -> None:
     units_chart = html.split('data-chart="units"')[1].split("</svg>")[0]
     labels = re.findall(r"<text[^>]*>([^<]+)</text>", units_chart)
     assert {str(year) for year in range(2017, 2026)} <= set(labels) and not any(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in labels)
+
+
+def test_a_sum_with_no_parseable_value_is_a_dash_and_a_zero_sum_is_zero(local, tmp_path: Path) -> None:
+    """Through the local Athena stand-in: a file without estimated earnings and an app whose sales price does not parse
+    (their sums are NULL) show a dash, never 0; a free app's sum is a real 0; the total adds the known parts, marked."""
+    stack, state = local
+    env = stack.env
+    archive = Healthy(
+        stack.clients.s3, stack.clients.glue, env["ARCHIVE_BUCKET"], env["ARCHIVE_PREFIX"], env["GLUE_DATABASE"], env["GLUE_TABLE"]
+    )
+    month = Month(2024, 4)
+    rows = [("Paid", "1.99"), ("Free", "0.00"), ("Garbled", "n/a")]  # no Estimated Earnings column: every earnings sum is NULL
+    body = HEADER + "".join(f"amazon.com,US,tx-{n},2024-04-02T10:00:00Z,{title},1,{price},USD\n" for n, (title, price) in enumerate(rows))
+    archive.archive(month, tmp_path, raw=gzip.compress(body.encode(), mtime=0))
+    assert refresh(ArchiveStore(stack.clients.s3, env["ARCHIVE_BUCKET"], env["ARCHIVE_PREFIX"]), month, month, []) is not None
+    html = write_report(state, tmp_path / "unknown.html")
+    page = read(html)
+    sales = {row[1]: row[4:] for row in rows_of(page, "table-sales-USD")}  # Sales, Estimated earnings: data-value, else the text
+    assert sales == {"Paid": ["1.99", "—"], "Free": ["0", "—"], "Garbled": ["—", "—"]}
+    ((_, transactions, units, total_sales, earnings),) = rows_of(page, "table-summary")
+    assert (transactions, units, total_sales, earnings) == ("3", "3", "1.99", "—")
+    assert ">1.99*</td>" in html.split('id="table-summary"')[1].split("</table>")[0]  # the known parts only, marked
+    assert "—" not in html.split('id="table-units"')[1].split("</table>")[0]  # every app's units parse
 
 
 def test_months_are_checked_before_anything_is_read() -> None:
