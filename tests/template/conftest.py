@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.template.load import REPO_ROOT, Context, load_template, translate
+from infra.template.load import REPO_ROOT, Context, load_template, resource, translate
 
 FUNCTION_SOURCE = REPO_ROOT / "functions" / "archiver"
 if str(FUNCTION_SOURCE) not in sys.path:
@@ -82,3 +82,26 @@ def translated_resolver(translated: dict[str, Any]) -> Resolver:
         return Context.for_template(translated, parameters, physical_ids=PHYSICAL_IDS, attributes=ATTRIBUTES)
 
     return build
+
+
+def archive_bucket(parameters: Mapping[str, str]) -> str:
+    """The bucket a parameter set archives into: the existing one it names, else the stack's own."""
+    return parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+
+
+def resolved_table(resolver: Resolver, parameters: Mapping[str, str], name: str) -> tuple[Context, dict[str, Any]]:
+    """The template resolved with a parameter set, and the TableInput of its Glue table `name`, resolved."""
+    context = resolver(parameters)
+    return context, context.resolve(resource(context.template, name)["Properties"]["TableInput"])
+
+
+def serde_dialect(serde: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A CSV SerDe's separator, quote and escape characters, to compare with `curated_dialect()`."""
+    return serde["separatorChar"], serde["quoteChar"], serde["escapeChar"]
+
+
+def curated_dialect() -> tuple[str | None, str | None, str | None]:
+    """The curated writer's separator, quote and escape characters (archiver/formats/sales_csv.py)."""
+    from archiver.formats.sales_csv import CuratedDialect
+
+    return CuratedDialect.delimiter, CuratedDialect.quotechar, CuratedDialect.escapechar

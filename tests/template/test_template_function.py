@@ -9,7 +9,7 @@ import pytest
 
 from archiver.core.report_types import REPORT_TYPES
 from infra.template.load import REPO_ROOT, function_environment, resource, resources_of_type
-from tests.template.conftest import EXISTING_SECRET, PARAMETER_SETS, PHYSICAL_IDS, Resolver
+from tests.template.conftest import EXISTING_SECRET, PARAMETER_SETS, PHYSICAL_IDS, Resolver, archive_bucket
 
 FUNCTION = "ArchiverFunction"
 
@@ -277,7 +277,7 @@ def test_iam_is_scoped_to_secret_prefix_and_table(template: dict[str, Any], reso
     parameters = PARAMETER_SETS[parameter_set]
     context = resolver(parameters)
     prefix = context.parameters["ArchivePrefix"]
-    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    bucket = archive_bucket(parameters)
     secret = parameters.get("ExistingSecretArn") or PHYSICAL_IDS["ArchiverSecret"]
     statements = {sid: context.resolve(statement) for sid, statement in statements_by_sid(template).items()}
     granted = {action for statement in statements.values() for action in as_list(statement["Action"])}

@@ -10,10 +10,9 @@ import pytest
 from archiver.answers.history import HISTORY_COLUMNS, history_prefix
 from archiver.answers.history_upkeep import HISTORY_SUFFIX
 from archiver.formats import schema
-from archiver.formats.sales_csv import CuratedDialect
 from archiver.storage.store import ArchiveStore
 from infra.template.load import named_queries, resource
-from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
+from tests.template.conftest import PARAMETER_SETS, Resolver, archive_bucket, curated_dialect, resolved_table, serde_dialect
 
 RESTATEMENTS = "Create the sales restatements view"
 
@@ -28,19 +27,14 @@ def test_history_table_columns_serde_and_partitions_match_the_writer(template: d
     assert table_input["Parameters"] == sales["Parameters"]  # gzip CSV, one header line skipped
     assert storage["SerdeInfo"] == sales["StorageDescriptor"]["SerdeInfo"]
     serde = storage["SerdeInfo"]["Parameters"]
-    assert (serde["separatorChar"], serde["quoteChar"], serde["escapeChar"]) == (
-        CuratedDialect.delimiter,
-        CuratedDialect.quotechar,
-        CuratedDialect.escapechar,
-    )
+    assert serde_dialect(serde) == curated_dialect()
 
 
 @pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
 def test_history_table_name_and_location_follow_the_code(resolver: Resolver, parameter_set: str) -> None:
     parameters = PARAMETER_SETS[parameter_set]
-    context = resolver(parameters)
-    table_input = context.resolve(resource(context.template, "SalesHistoryTable")["Properties"]["TableInput"])
-    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    context, table_input = resolved_table(resolver, parameters, "SalesHistoryTable")
+    bucket = archive_bucket(parameters)
     store = ArchiveStore(None, bucket, context.parameters["ArchivePrefix"])  # type: ignore[arg-type]  # layout only, no call
     assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{history_prefix(store)}"
     assert table_input["Name"] == "sales" + HISTORY_SUFFIX

@@ -15,9 +15,8 @@ from archiver.answers.periods_table import periods_folder
 from archiver.answers.typed_views import views
 from archiver.core.report_types import BY_NAME, JSON_COLUMNS, JSON_SERDE, REPORT_TYPES
 from archiver.formats import schema
-from archiver.formats.sales_csv import CuratedDialect
 from infra.template.load import named_queries, resource, resources_of_type
-from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver
+from tests.template.conftest import PARAMETER_SETS, PHYSICAL_IDS, Resolver, archive_bucket, curated_dialect, resolved_table, serde_dialect
 
 #: The schema-free report types' Glue tables by report type.
 JSON_TABLES = {"earnings": "EarningsTable", "earnings_yearly": "EarningsYearlyTable", "subscription": "SubscriptionTable"}
@@ -173,19 +172,14 @@ def test_glue_table_reads_gzip_csv_with_a_header(template: dict[str, Any]) -> No
 
 def test_glue_serde_matches_the_curated_writer(template: dict[str, Any]) -> None:
     serde = resource(template, "SalesTable")["Properties"]["TableInput"]["StorageDescriptor"]["SerdeInfo"]["Parameters"]
-    assert (serde["separatorChar"], serde["quoteChar"], serde["escapeChar"]) == (
-        CuratedDialect.delimiter,
-        CuratedDialect.quotechar,
-        CuratedDialect.escapechar,
-    )
+    assert serde_dialect(serde) == curated_dialect()
 
 
 @pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
 def test_glue_table_location_is_the_curated_prefix(resolver: Resolver, parameter_set: str) -> None:
     parameters = PARAMETER_SETS[parameter_set]
-    context = resolver(parameters)
-    table_input = context.resolve(resource(context.template, "SalesTable")["Properties"]["TableInput"])
-    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    context, table_input = resolved_table(resolver, parameters, "SalesTable")
+    bucket = archive_bucket(parameters)
     prefix = context.parameters["ArchivePrefix"]
     assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{prefix}sales/"
     assert table_input["Name"] == "sales"
@@ -348,9 +342,8 @@ def test_json_table_columns_serde_and_partitions_match_the_code(template: dict[s
 @pytest.mark.parametrize("report", sorted(JSON_TABLES))
 def test_json_table_name_and_location_follow_the_layout(resolver: Resolver, parameter_set: str, report: str) -> None:
     parameters = PARAMETER_SETS[parameter_set]
-    context = resolver(parameters)
-    table_input = context.resolve(resource(context.template, JSON_TABLES[report])["Properties"]["TableInput"])
-    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    context, table_input = resolved_table(resolver, parameters, JSON_TABLES[report])
+    bucket = archive_bucket(parameters)
     prefix = context.parameters["ArchivePrefix"]
     assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{BY_NAME[report].table_prefix(prefix)}"
     assert table_input["Name"] == BY_NAME[report].table_name("sales")
@@ -389,9 +382,8 @@ def test_periods_table_columns_and_serde_match_the_code(template: dict[str, Any]
 @pytest.mark.parametrize("parameter_set", sorted(PARAMETER_SETS))
 def test_periods_table_name_and_location_follow_the_layout(resolver: Resolver, parameter_set: str) -> None:
     parameters = PARAMETER_SETS[parameter_set]
-    context = resolver(parameters)
-    table_input = context.resolve(resource(context.template, "PeriodsTable")["Properties"]["TableInput"])
-    bucket = parameters.get("ExistingBucketName") or PHYSICAL_IDS["ArchiveBucket"]
+    context, table_input = resolved_table(resolver, parameters, "PeriodsTable")
+    bucket = archive_bucket(parameters)
     assert table_input["StorageDescriptor"]["Location"] == f"s3://{bucket}/{periods_folder(context.parameters['ArchivePrefix'])}"
     assert table_input["Name"] == "sales_periods"
 
