@@ -48,8 +48,9 @@ def summaries(store: ArchiveStore, reads: int = READS_PER_RUN) -> tuple[dict[str
         if period is None or item["Key"] != store.curated_key(period):
             continue
         entry = saved.get(str(period))
-        same = entry is not None and entry.get("etag") == item.get("ETag")
-        if same and entry is not None and entry.get("rules") == RULES:
+        if entry is not None and entry.get("etag") != item.get("ETag"):
+            entry = None  # the curated object changed since: its saved summary no longer holds
+        if entry is not None and entry.get("rules") == RULES:
             periods[str(period)] = entry
         elif reads > 0:  # else left for the next run; the views go on without the period meanwhile
             reads -= 1
@@ -57,7 +58,7 @@ def summaries(store: ArchiveStore, reads: int = READS_PER_RUN) -> tuple[dict[str
             with response["Body"] as body:
                 sections = to_json(summarise(cast("IO[bytes]", body)))
             periods[str(period)] = {"etag": response.get("ETag"), "rules": RULES, "sections": sections}
-        elif same and entry is not None:  # summarised under older rules: kept until a run has the reads to redo it
+        elif entry is not None:  # summarised under older rules: kept until a run has the reads to redo it
             periods[str(period)] = entry
     return dict(sorted(periods.items())), periods != saved
 
